@@ -1,0 +1,59 @@
+"""The `peaceplan` console command."""
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from app import migrate as migrations
+from app import seed as seeding
+from app.config import get_settings
+from app.db import _session_factory, get_engine
+
+cli = typer.Typer(help="Peaceplan: track a proposed peacekeeping deployment plan.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@cli.command()
+def migrate(revision: str = "head") -> None:
+    """Bring the database schema to REVISION (default: the latest)."""
+    migrations.upgrade(get_engine(), revision)
+    typer.echo(f"Database at {revision}: {get_engine().url.render_as_string()}")
+
+
+@cli.command()
+def downgrade(revision: str = "base") -> None:
+    """Take the database schema down to REVISION (default: empty)."""
+    migrations.downgrade(get_engine(), revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@cli.command()
+def seed() -> None:
+    """Load the seed files in seeds/ (rows already there are left unchanged)."""
+    with _session_factory(None)() as session:
+        report = seeding.load(session)
+    typer.echo(f"Seed: {report}.")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes")] = False,
+) -> None:
+    """Migrate the database, seed it if empty, and serve the dashboard."""
+    settings = get_settings()
+    migrations.upgrade(get_engine())
+    with _session_factory(None)() as session:
+        if seeding.is_empty(session):
+            typer.echo(f"Empty database: loading the seed data ({seeding.load(session)}).")
+    host, port = host or settings.host, port or settings.port
+    typer.echo(f"Peaceplan on http://{host}:{port}  (database: {get_engine().url!r})")
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                reload=reload, log_level="info")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,29 @@
+"""Typed settings, read from environment variables (and an optional `.env` file)."""
+
+from functools import lru_cache
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./peaceplan.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    page_size: int = 50
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg3(cls, url: str) -> str:
+        # Plain postgres URLs would pick psycopg2, which is not installed.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url.removeprefix(prefix)
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,56 @@
+"""The application: middleware, static files, routers and error pages."""
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
+
+from app.routes import api, overview, rows
+from app.templating import render
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path.endswith(".csv") or path in ("/openapi.json",))
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Peaceplan API",
+        version="1",
+        summary="A proposed peacekeeping deployment plan as data, every figure with its source.",
+        redoc_url=None,
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(overview.router)
+    app.include_router(api.router)
+    app.include_router(rows.router)
+
+    @app.exception_handler(HTTPException)
+    async def html_http_error(request: Request, exc: HTTPException):
+        if not _wants_html(request):
+            return await http_exception_handler(request, exc)
+        context = {"status": exc.status_code, "message": exc.detail}
+        return render(request, "error.html", context, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def html_validation_error(request: Request, exc: RequestValidationError):
+        if not _wants_html(request):
+            return await request_validation_exception_handler(request, exc)
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
+        ]
+        context = {"status": 400, "message": "The address has a bad value.", "problems": problems}
+        return render(request, "error.html", context, status_code=400)
+
+    return app

@@ -1,0 +1,283 @@
+"""The plan as tables. Alembic owns the schema built from this metadata."""
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.vocab import (
+    AssetType,
+    Certainty,
+    DatePrecision,
+    DemandStatus,
+    ForceLevelKind,
+    Position,
+    Posture,
+    SiteBasis,
+    SiteKind,
+    SourceKind,
+    StakeholderKind,
+    Status,
+    Vocab,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def vocab(enum: type[Vocab]) -> Enum:
+    # Stored as the slug in a plain VARCHAR: new values need no ALTER TYPE on PostgreSQL.
+    return Enum(
+        enum,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {getattr(self, 'id', None)}>"
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+country_fk = Annotated[
+    str | None, mapped_column(String(2), ForeignKey("country.code"), index=True)
+]
+
+
+class Fact:
+    """Columns every fact row shares: a stable seed key, how sure we are, and when."""
+
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    certainty: Mapped[Certainty] = mapped_column(vocab(Certainty), default=Certainty.REPORTED)
+    verified_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Country(Base):
+    __tablename__ = "country"
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    nato: Mapped[bool] = mapped_column(default=False)
+    eu: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self) -> str:
+        return f"<Country {self.code}>"
+
+
+class Source(Base):
+    __tablename__ = "source"
+    id: Mapped[intpk]
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[SourceKind] = mapped_column(vocab(SourceKind))
+    title: Mapped[str] = mapped_column(String(300))
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    published_on: Mapped[date | None]
+    url: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    cited_in_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+    cited_in: Mapped["Source | None"] = relationship(remote_side="Source.id")
+
+
+class Citation(Base):
+    """A link from one fact row (any kind) to a source, with the words that support it."""
+
+    __tablename__ = "citation"
+    __table_args__ = (
+        UniqueConstraint("subject_type", "subject_id", "source_id"),
+        Index("ix_citation_subject", "subject_type", "subject_id"),
+    )
+    id: Mapped[intpk]
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int]
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    quote: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[Source] = relationship(lazy="joined")
+
+
+class Plan(Fact, Base):
+    __tablename__ = "plan"
+    id: Mapped[intpk]
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+    proposer_code: Mapped[country_fk]
+    status: Mapped[Status] = mapped_column(vocab(Status))
+    first_reported_on: Mapped[date | None]
+    mandate: Mapped[str | None] = mapped_column(Text)
+    command_arrangement: Mapped[str | None] = mapped_column(Text)
+    proposer: Mapped[Country | None] = relationship()
+
+
+class Stakeholder(Fact, Base):
+    __tablename__ = "stakeholder"
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[StakeholderKind] = mapped_column(vocab(StakeholderKind))
+    country_code: Mapped[country_fk]
+    title: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[Country | None] = relationship()
+
+
+class ForceLevel(Fact, Base):
+    __tablename__ = "force_level"
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    kind: Mapped[ForceLevelKind] = mapped_column(vocab(ForceLevelKind))
+    troops_low: Mapped[int | None]
+    troops_high: Mapped[int | None]
+    advocate_id: Mapped[int | None] = mapped_column(ForeignKey("stakeholder.id"))
+    country_code: Mapped[country_fk]
+    as_of: Mapped[date | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[Plan] = relationship()
+    advocate: Mapped[Stakeholder | None] = relationship()
+    country: Mapped[Country | None] = relationship()
+
+
+class Stance(Fact, Base):
+    __tablename__ = "stance"
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    stakeholder_id: Mapped[int] = mapped_column(ForeignKey("stakeholder.id"), index=True)
+    position: Mapped[Position] = mapped_column(vocab(Position))
+    subject: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+    as_of: Mapped[date | None]
+    stakeholder: Mapped[Stakeholder] = relationship()
+
+
+class Demand(Fact, Base):
+    __tablename__ = "demand"
+    id: Mapped[intpk]
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"), index=True)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("stakeholder.id"), index=True)
+    addressed_to_code: Mapped[country_fk]
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[DemandStatus] = mapped_column(vocab(DemandStatus))
+    as_of: Mapped[date | None]
+    raised_by: Mapped[Stakeholder] = relationship()
+    addressed_to: Mapped[Country | None] = relationship()
+
+
+class Site(Fact, Base):
+    __tablename__ = "site"
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[SiteKind] = mapped_column(vocab(SiteKind))
+    basis: Mapped[SiteBasis] = mapped_column(vocab(SiteBasis))
+    country_code: Mapped[country_fk]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[Country | None] = relationship()
+
+
+deployment_site = Table(
+    "deployment_site",
+    Base.metadata,
+    Column("deployment_id", ForeignKey("deployment.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Deployment(Fact, Base):
+    __tablename__ = "deployment"
+    __table_args__ = (Index("ix_deployment_country_status", "country_code", "status"),)
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
+    country_note: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(300))
+    troops_low: Mapped[int | None]
+    troops_high: Mapped[int | None]
+    status: Mapped[Status] = mapped_column(vocab(Status))
+    condition: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[Plan] = relationship()
+    country: Mapped[Country | None] = relationship()
+    sites: Mapped[list[Site]] = relationship(secondary=deployment_site, order_by=Site.name)
+
+
+class Asset(Fact, Base):
+    __tablename__ = "asset"
+    __table_args__ = (Index("ix_asset_country_type", "country_code", "asset_type"),)
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
+    country_note: Mapped[str | None] = mapped_column(String(200))
+    asset_type: Mapped[AssetType] = mapped_column(vocab(AssetType), index=True)
+    quantity_low: Mapped[int | None]
+    quantity_high: Mapped[int | None]
+    posture: Mapped[Posture] = mapped_column(vocab(Posture))
+    status: Mapped[Status] = mapped_column(vocab(Status))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    role: Mapped[str] = mapped_column(String(300))
+    condition: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[Plan] = relationship()
+    country: Mapped[Country | None] = relationship()
+    site: Mapped[Site | None] = relationship()
+
+
+event_participant = Table(
+    "event_participant",
+    Base.metadata,
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "stakeholder_id", ForeignKey("stakeholder.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+
+class Event(Fact, Base):
+    __tablename__ = "event"
+    id: Mapped[intpk]
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text)
+    happened_on: Mapped[date | None] = mapped_column(index=True)
+    precision: Mapped[DatePrecision] = mapped_column(vocab(DatePrecision))
+    location: Mapped[str | None] = mapped_column(String(200))
+    participants: Mapped[list[Stakeholder]] = relationship(
+        secondary=event_participant, order_by=Stakeholder.name
+    )
+
+
+class DataStamp(Base):
+    """One row: bumped on every change to plan data, for "last updated" and cache keys."""
+
+    __tablename__ = "data_stamp"
+    id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )

@@ -1,0 +1,204 @@
+"""Every query of the app: lists with filters and facets, single rows, citations, exports.
+
+Routes never build a select themselves. Each function runs a fixed number of statements,
+whatever the number of rows.
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, distinct, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.filters import BaseFilters, Dim
+from app.kinds import Kind
+from app.models import Citation, DataStamp, Source
+
+# --- Filtering ---
+
+
+def conditions(kind: Kind, filters: BaseFilters, skip: str | None = None) -> list[ColumnElement]:
+    """WHERE clauses for a filter; `skip` leaves one dimension out (for its own facet)."""
+    out: list[ColumnElement] = []
+    for dim in kind.dims:
+        values = filters.values(dim.param)
+        if not values or dim.param == skip:
+            continue
+        if dim.column is not None:
+            out.append(dim.column.in_([str(v) for v in values]))
+        else:
+            pairs = dim.pairs().subquery()
+            ids = select(pairs.c.id).where(pairs.c.value.in_([str(v) for v in values]))
+            out.append(kind.model.id.in_(ids))
+    if filters.q and kind.search:
+        out.append(or_(*(col.icontains(filters.q, autoescape=True) for col in kind.search)))
+    return out
+
+
+def _order(kind: Kind, sort: str | None) -> list[ColumnElement]:
+    key = sort or kind.default_sort
+    col = next((c for c in kind.columns if c.key == key.lstrip("-")), None)
+    model_id = kind.model.id
+    if col is None or not col.sortable:
+        return [model_id]
+    descending = key.startswith("-")
+    exprs = [_reverse(e) if descending else e for e in col.sort]
+    return [*exprs, model_id.desc() if descending else model_id]
+
+
+def _reverse(expr: ColumnElement) -> ColumnElement:
+    # nulls_last(x) wraps x; reversing keeps NULLs last and flips the inner order.
+    modifier = getattr(expr, "modifier", None)
+    if modifier is not None and getattr(expr, "element", None) is not None:
+        return expr.element.desc().nulls_last()
+    return expr.desc()
+
+
+# --- Facets ---
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    param: str
+    label: str
+    values: list[FacetValue]
+
+
+def facet(session: Session, kind: Kind, dim: Dim, filters: BaseFilters) -> Facet:
+    """Counts per value of one dimension, under every other active filter."""
+    where = conditions(kind, filters, skip=dim.param)
+    if dim.column is not None:
+        stmt = (
+            select(dim.column, func.count())
+            .select_from(kind.model)
+            .where(dim.column.is_not(None), *where)
+            .group_by(dim.column)
+        )
+    else:
+        pairs = dim.pairs().subquery()
+        stmt = select(pairs.c.value, func.count(distinct(pairs.c.id))).group_by(pairs.c.value)
+        if where:
+            stmt = stmt.where(pairs.c.id.in_(select(kind.model.id).where(*where)))
+    counts = {str(value): n for value, n in session.execute(stmt)}
+    selected = {str(v) for v in filters.values(dim.param)}
+    values = [
+        FacetValue(value, dim.label_of(value), counts.get(value, 0), value in selected)
+        for value in sorted(counts.keys() | selected)
+    ]
+    values.sort(key=lambda v: (-v.count, v.label))
+    return Facet(dim.param, dim.label, values)
+
+
+# --- Lists ---
+
+
+@dataclass
+class Page:
+    rows: Sequence[Any]
+    total: int
+    page: int
+    per_page: int
+    facets: list[Facet] = field(default_factory=list)
+    citations: dict[int, list[Citation]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+
+def _rows_stmt(kind: Kind, filters: BaseFilters, extra: Sequence[ColumnElement] = ()) -> Select:
+    return (
+        select(kind.model)
+        .where(*conditions(kind, filters), *extra)
+        .order_by(*_order(kind, filters.sort))
+        .options(*kind.options)
+    )
+
+
+def list_rows(
+    *,
+    session: Session,
+    kind: Kind,
+    filters: BaseFilters,
+    extra: Sequence[ColumnElement] = (),
+    with_facets: bool = True,
+) -> Page:
+    where = [*conditions(kind, filters), *extra]
+    total = session.scalar(select(func.count()).select_from(kind.model).where(*where)) or 0
+    stmt = _rows_stmt(kind, filters, extra).limit(filters.per_page)
+    rows = session.scalars(stmt.offset((filters.page - 1) * filters.per_page)).all()
+    facets = [facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
+    return Page(
+        rows=rows,
+        total=total,
+        page=filters.page,
+        per_page=filters.per_page,
+        facets=facets,
+        citations=citations(session=session, kind=kind, ids=[r.id for r in rows]),
+    )
+
+
+def export_rows(*, session: Session, kind: Kind, filters: BaseFilters) -> Iterator[Any]:
+    """Every row matching the filter (no pagination), streamed in batches."""
+    yield from session.scalars(_rows_stmt(kind, filters).execution_options(yield_per=500))
+
+
+def get_row(*, session: Session, kind: Kind, row_id: int) -> Any | None:
+    stmt = select(kind.model).where(kind.model.id == row_id).options(*kind.options)
+    return session.scalars(stmt).first()
+
+
+def citations(*, session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, list[Citation]]:
+    if not kind.cited or not ids:
+        return {}
+    stmt = (
+        select(Citation)
+        .join(Citation.source)
+        .where(Citation.subject_type == kind.subject_type, Citation.subject_id.in_(ids))
+        .order_by(Source.published_on.desc().nulls_last(), Source.id)
+    )
+    out: dict[int, list[Citation]] = defaultdict(list)
+    for citation in session.scalars(stmt):
+        out[citation.subject_id].append(citation)
+    return out
+
+
+# --- Whole-dataset figures ---
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    updated_at: datetime | None
+    latest_source_on: date | None
+    source_count: int
+
+
+def dataset_info(session: Session) -> DatasetInfo:
+    row = session.execute(
+        select(
+            select(DataStamp.updated_at).where(DataStamp.id == 1).scalar_subquery(),
+            select(func.max(Source.published_on)).scalar_subquery(),
+            select(func.count(Source.id)).scalar_subquery(),
+        )
+    ).one()
+    return DatasetInfo(*row)

@@ -1,0 +1,118 @@
+"""List, detail and CSV routes for every registered kind of row.
+
+One handler per route shape, registered once per kind: `/{kind}`, `/{kind}.csv`,
+`/{kind}/{id}`. A kind adds no route code of its own.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+
+from app import queries
+from app.deps import SessionDep
+from app.filters import parse
+from app.kinds import KINDS, Kind
+from app.models import Citation
+from app.templating import query_lists, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
+    """Rows as display cells, computed in Python so the template only prints them."""
+    return [
+        {
+            "id": row.id,
+            "cells": [col.show(row) for col in kind.table_columns],
+            "citations": page.citations.get(row.id, []),
+        }
+        for row in page.rows
+    ]
+
+
+def csv_lines(kind: Kind, rows: Iterator[Any], cited: dict[int, list[Citation]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header_done = False
+    for row in rows:
+        record = kind.record(row)
+        if not header_done:
+            writer.writerow([*record.keys(), "sources"])
+            header_done = True
+        writer.writerow([
+            *("; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
+              for v in record.values()),
+            "; ".join(_cite(c) for c in cited.get(row.id, [])),
+        ])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if not header_done:
+        writer.writerow(["id"])
+        yield buffer.getvalue()
+
+
+def _cite(citation: Citation) -> str:
+    source = citation.source
+    published = source.published_on.isoformat() if source.published_on else "undated"
+    return f"{source.title} ({published})"
+
+
+def _register(kind: Kind) -> None:
+    def list_page(request: Request, session: SessionDep):
+        filters, problems = parse(kind.filters, query_lists(request))
+        page = queries.list_rows(session=session, kind=kind, filters=filters)
+        context = {
+            "kind": kind,
+            "filters": filters,
+            "page": page,
+            "rows": table_rows(kind, page),
+            "problems": problems,
+        }
+        status = 400 if problems else 200
+        return render(request, "rows/list.html", context, block="results", status_code=status,
+                      session=session)
+
+    def export_csv(filters: Annotated[kind.filters, Query()], session: SessionDep):
+        rows = list(queries.export_rows(session=session, kind=kind, filters=filters))
+        cited = queries.citations(session=session, kind=kind, ids=[r.id for r in rows])
+        return StreamingResponse(
+            csv_lines(kind, iter(rows), cited),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{kind.slug}.csv"'},
+        )
+
+    def detail_page(row_id: int, request: Request, session: SessionDep):
+        row = queries.get_row(session=session, kind=kind, row_id=row_id)
+        if row is None:
+            raise HTTPException(404, f"No {kind.singular} with id {row_id}.")
+        cited = queries.citations(session=session, kind=kind, ids=[row.id])
+        related = []
+        for section in kind.related:
+            other = KINDS[section.kind]
+            page = queries.list_rows(
+                session=session, kind=other, filters=other.filters(per_page=100),
+                extra=[section.where(row)], with_facets=False,
+            )
+            related.append({"label": section.label, "kind": other, "page": page,
+                            "rows": table_rows(other, page)})
+        context = {
+            "kind": kind,
+            "row": row,
+            "fields": [(col.label, col.show(row)) for col in kind.columns],
+            "citations": cited.get(row.id, []),
+            "related": related,
+        }
+        return render(request, "rows/detail.html", context, session=session)
+
+    router.add_api_route(f"/{kind.slug}", list_page, name=f"list_{kind.slug}")
+    router.add_api_route(f"/{kind.slug}.csv", export_csv, name=f"export_{kind.slug}")
+    router.add_api_route(f"/{kind.slug}/{{row_id}}", detail_page, name=f"show_{kind.slug}")
+
+
+for _kind in KINDS.values():
+    _register(_kind)

@@ -1,0 +1,77 @@
+"""Jinja2 set-up, the HTMX partial rule, and URL helpers for filter state."""
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from jinja2_fragments.fastapi import Jinja2Blocks
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from app.kinds import KINDS, NAV
+from app.quantities import format_date, format_range
+from app.queries import dataset_info
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+templates = Jinja2Blocks(directory=TEMPLATES_DIR)
+templates.env.globals.update(kinds=KINDS, nav=NAV)
+templates.env.filters.update(range=lambda r: format_range(r.low, r.high), day=format_date)
+
+
+def is_htmx_partial(request: Request) -> bool:
+    """An HTMX request for a fragment: not a boosted page load, not a history restore."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def query_lists(request: Request) -> dict[str, list[str]]:
+    """Query parameters as lists, the shape `filters.parse` takes."""
+    out: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def url_with(request: Request, path: str | None = None, **changes: Any) -> str:
+    """The current URL with some query parameters replaced (None drops one)."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    for key, value in changes.items():
+        if value is None:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        items.extend((key, str(v)) for v in values)
+    query = urlencode(items)
+    return (path or request.url.path) + (f"?{query}" if query else "")
+
+
+templates.env.globals["url_with"] = url_with
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    session: Session | None = None,
+) -> Response:
+    """Render a page, or only `block` of it for an HTMX partial request.
+
+    A full page also shows when the data was last updated, which needs the `session`.
+    """
+    partial = block if is_htmx_partial(request) else None
+    context = {**context, "partial": partial is not None}
+    if partial is None and session is not None:
+        context["info"] = dataset_info(session)
+    response = templates.TemplateResponse(
+        request, name, context, block_name=partial, status_code=status_code
+    )
+    response.headers["Vary"] = "HX-Request"
+    return response
