@@ -45,7 +45,7 @@ def item_model(kind: Kind) -> type[BaseModel]:
     for col in kind.columns:
         for export in col.exports:
             fields[export.name] = (export.type, ...)
-    fields["url"] = (str, ...)
+    fields["html_url"] = (str, ...)
     if kind.cited:
         fields["sources"] = (list[CitationOut], ...)
     name = "".join(part.title() for part in kind.singular.split())
@@ -72,7 +72,7 @@ def _citation(c: Citation) -> CitationOut:
 
 
 def _item(kind: Kind, row: Any, cited: dict[int, list[Citation]]) -> dict[str, Any]:
-    item = {**kind.record(row), "url": f"/{kind.slug}/{row.id}"}
+    item = {**kind.record(row), "html_url": f"/{kind.slug}/{row.id}"}
     if kind.cited:
         item["sources"] = [_citation(c) for c in cited.get(row.id, [])]
     return item

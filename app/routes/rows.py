@@ -40,14 +40,15 @@ def csv_lines(kind: Kind, rows: Iterator[Any], cited: dict[int, list[Citation]])
     header_done = False
     for row in rows:
         record = kind.record(row)
+        if kind.cited:
+            record["sources"] = "; ".join(_cite(c) for c in cited.get(row.id, []))
         if not header_done:
-            writer.writerow([*record.keys(), "sources"])
+            writer.writerow(record.keys())
             header_done = True
-        writer.writerow([
-            *("; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-              for v in record.values()),
-            "; ".join(_cite(c) for c in cited.get(row.id, [])),
-        ])
+        writer.writerow(
+            "; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
+            for v in record.values()
+        )
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -1,0 +1,194 @@
+"""Pages and their HTMX fragments, rendered from the same template blocks."""
+
+import pytest
+from sqlalchemy import select
+
+from app.kinds import KINDS, NAV
+from tests.html import result_ids, soup
+
+
+@pytest.mark.parametrize("slug", list(KINDS))
+def test_list_page(client, slug):
+    response = client.get(f"/{slug}")
+    assert response.status_code == 200
+    assert soup(response).select_one("h1").text == KINDS[slug].plural
+    assert "HX-Request" in response.headers["vary"]
+    page = soup(response)
+    assert page.select_one("html") and page.select_one("nav[aria-label=Sections]")
+    assert page.select_one("form#filters[hx-get][hx-push-url=true]")
+    assert page.select_one("#results table")
+    assert "source" in page.select_one("footer").text
+
+
+@pytest.mark.parametrize("slug", list(KINDS))
+def test_list_fragment(htmx, slug):
+    response = htmx.get(f"/{slug}")
+    assert response.status_code == 200
+    assert "<html" not in response.text and "<tr" in response.text
+    assert "HX-Request" in response.headers["vary"]
+    # The fragment carries the facets, so counts refresh with the rows.
+    assert soup(response).select_one("fieldset.facet") or not KINDS[slug].dims
+
+
+def test_boosted_and_history_restore_requests_get_the_full_page(client):
+    for header in ("HX-Boosted", "HX-History-Restore-Request"):
+        response = client.get("/assets", headers={"HX-Request": "true", header: "true"})
+        assert "<html" in response.text
+
+
+@pytest.mark.parametrize("slug", list(KINDS))
+def test_every_row_has_a_detail_page(client, session, slug):
+    kind = KINDS[slug]
+    for row_id in session.scalars(select(kind.model.id)):
+        response = client.get(f"/{slug}/{row_id}")
+        assert response.status_code == 200, (slug, row_id)
+        page = soup(response)
+        if kind.cited:
+            assert page.select("figure.citation"), f"/{slug}/{row_id} shows no source"
+
+
+def test_detail_shows_quote_and_related_rows(client, session):
+    from app.models import Site
+
+    site = session.scalars(select(Site).where(Site.key == "eastern-europe")).one()
+    page = soup(client.get(f"/sites/{site.id}"))
+    assert "on standby in Eastern Europe" in page.select_one("blockquote").text
+    assert {a.text for a in page.select("section a[href^='/assets/']")} >= {
+        "US backstop, ready to act should Russia violate a peace agreement"}
+
+
+def test_source_page_shows_full_text_and_cited_facts(client):
+    page = soup(client.get("/sources/1"))
+    assert "30,000 European troops" in page.select_one(".source-text").text
+    assert page.select("section a[href^='/assets/']")
+
+
+def test_missing_row_is_a_404_page(client):
+    response = client.get("/assets/999999")
+    assert response.status_code == 404
+    assert "No asset with id 999999" in response.text and "<html" in response.text
+
+
+@pytest.mark.parametrize("path", ["/assets/abc", "/no-such-page"])
+def test_bad_paths_are_not_500(client, path):
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    assert "<html" in response.text
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("country=ZZ", "unknown country code 'ZZ'"), ("asset_type=tank", "unknown asset type 'tank'"),
+     ("sort=colour", "cannot sort by 'colour'"), ("page=-1", "page")],
+)
+def test_bad_filter_values_show_a_message(client, htmx, query, message):
+    for c in (client, htmx):
+        response = c.get(f"/assets?{query}")
+        assert response.status_code == 400
+        alert = soup(response).select_one("[role=alert]")
+        assert alert and message in alert.text
+        assert soup(response).select_one("table")  # the rest of the view still shows
+
+
+def test_drone_filter_page_and_fragment_agree(client, session):
+    from app.models import Asset
+
+    drones = set(session.scalars(select(Asset.id).where(Asset.asset_type == "drone")))
+    full = client.get("/assets?asset_type=drone")
+    part = client.get("/assets?asset_type=drone", headers={"HX-Request": "true"})
+    for response in (full, part):
+        page = soup(response)
+        assert result_ids(response, "assets") == drones
+        assert page.select_one("#total").text == "1"
+        box = page.select_one("input[name=asset_type][value=drone]")
+        assert box.has_attr("checked")
+        assert box.find_parent("label").select_one(".count").text == "1"
+
+
+def test_us_filter_facet_counts(client):
+    page = soup(client.get("/assets?country=US"))
+    counts = {i["value"]: i.find_parent("label").select_one(".count").text
+              for i in page.select("fieldset.facet input[name=asset_type]")}
+    assert counts == {"fighter_jet": "1", "missile": "1"}
+
+
+def test_sort_links_toggle_and_keep_filters(client):
+    page = soup(client.get("/assets?country=US&sort=posture"))
+    link = page.select_one("th[aria-sort=ascending] a")
+    assert link["href"] == "/assets?country=US&sort=-posture"
+    assert link["hx-get"] == link["href"]
+
+
+def test_pagination_links(client):
+    page = soup(client.get("/sites?per_page=4&page=2"))
+    nav = page.select_one("nav.pagination")
+    assert "Page 2 of 3" in nav.text
+    assert nav.select_one("a[rel=prev]")["href"] == "/sites?per_page=4&page=1"
+    assert nav.select_one("a[rel=next]")["href"] == "/sites?per_page=4&page=3"
+
+
+def test_empty_state(client):
+    page = soup(client.get("/assets?country=JP"))
+    assert "No assets match these filters" in page.select_one(".empty").text
+
+
+def test_exports_link_carries_the_filter(client):
+    page = soup(client.get("/assets?country=US&asset_type=missile"))
+    hrefs = {a.text: a["href"] for a in page.select(".exports a")}
+    assert hrefs["CSV"] == "/assets.csv?country=US&asset_type=missile"
+    assert hrefs["JSON"] == "/api/v1/assets?country=US&asset_type=missile"
+
+
+def test_navigation_marks_the_current_page(client):
+    page = soup(client.get("/deployments"))
+    assert page.select_one("nav a[aria-current=page]").text == "Deployments"
+    assert [a["href"] for a in page.select("nav[aria-label=Sections] a")][1:-1] == [
+        f"/{slug}" for slug in NAV]
+
+
+# --- Overview ---
+
+
+def test_overview(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = soup(response)
+    cards = {c.select_one(".card-label").text: c for c in page.select(".card")}
+    assert cards["Proposed"].select_one(".figure").text == "30,000"
+    assert cards["Requested"].select_one(".figure").text == "200,000"
+    assert cards["Pledged"].select_one(".figure").text == "0"
+    assert cards["Proposed"].select_one(".card-sources a.cite").text == "21 Feb 2025"
+    troops = page.select_one("#h-troops").find_parent("section")
+    assert "Contributors not specified" in troops.text and "30,000" in troops.text
+    board = page.select_one(".board")
+    assert "Government of Germany" in board.select_one(".position-opposes").text
+    assert "Keir Starmer" in board.select_one(".position-leads").text
+    assert len(page.select("#h-events ~ ol li")) == 5
+    assert "Data last updated" in page.select_one("footer").text
+
+
+def test_overview_narrowed_to_a_country(client, htmx):
+    for c in (client, htmx):
+        response = c.get("/?country=US")
+        page = soup(response)
+        assets = page.select_one("#h-assets").find_parent("section")
+        assert {a.text for a in assets.select("tbody a")} == {"Fighter jets", "Missiles"}
+        assert "No troop contingents reported" in page.select_one("#h-troops").find_parent(
+            "section").text
+        demands = page.select_one("#h-demands").find_parent("section")
+        assert "A fair and sustainable peace deal" in demands.text
+        assert "frozen reserves" not in demands.text
+    assert "<html" not in htmx.get("/?country=US").text
+
+
+def test_overview_country_choices_have_counts(client):
+    page = soup(client.get("/?country=de"))
+    box = page.select_one("input[name=country][value=DE]")
+    assert box.has_attr("checked")
+    assert int(box.find_parent("label").select_one(".count").text) >= 1
+
+
+def test_overview_bad_country(client):
+    response = client.get("/?country=Narnia")
+    assert response.status_code == 400
+    assert "unknown country code 'Narnia'" in soup(response).select_one("[role=alert]").text
