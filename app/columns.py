@@ -6,11 +6,11 @@ which keeps a 50-row table cheap to render.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import ColumnElement, nulls_last
 
 from app.filters import country_name
@@ -156,13 +156,3 @@ class Related:
     label: str
     kind: str
     where: Callable[[Any], ColumnElement]
-
-
-@dataclass
-class Cells:
-    id: int
-    values: list[str | Markup] = field(default_factory=list)
-
-
-def escape_all(values: list) -> list[Markup]:
-    return [v if isinstance(v, Markup) else escape(v) for v in values]

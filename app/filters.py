@@ -79,15 +79,6 @@ class BaseFilters(BaseModel):
     def values(self, param: str) -> list:
         return getattr(self, param, None) or []
 
-    def active(self) -> dict[str, list]:
-        return {name: value for name, value in self.params().items() if name not in ("page",)}
-
-    def params(self) -> dict[str, list]:
-        """The filter as query parameters (lists), leaving out defaults."""
-        out: dict[str, list] = {}
-        for name, value in self.model_dump(exclude_defaults=True).items():
-            out[name] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-        return out
 
 
 def filter_model(name: str, dims: list[Dim], sort_keys: list[str]) -> type[BaseFilters]:

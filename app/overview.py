@@ -92,8 +92,7 @@ def assets_by_type(session: Session, filters: OverviewFilters) -> list[Group]:
     return [_group(str(t), AssetType(t).label, *rest) for t, *rest in rows]
 
 
-def headlines(session: Session, filters: OverviewFilters,
-              contributors: list[Group]) -> list[Headline]:
+def headlines(session: Session, filters: OverviewFilters) -> list[Headline]:
     levels = session.scalars(
         select(ForceLevel).order_by(ForceLevel.as_of.desc().nulls_last(), ForceLevel.id)
     ).all()
@@ -146,7 +145,6 @@ def country_choices(session: Session, filters: OverviewFilters) -> queries.Facet
 
 
 def overview(session: Session, filters: OverviewFilters) -> Overview:
-    contributors = troops_by_contributor(session, filters)
     stance_page = queries.list_rows(
         session=session, kind=kinds.STANCES,
         filters=_kind_filters(kinds.STANCES, filters, per_page=500), with_facets=False)
@@ -160,8 +158,8 @@ def overview(session: Session, filters: OverviewFilters) -> Overview:
                                filters=_kind_filters(kinds.EVENTS, filters, per_page=5),
                                with_facets=False)
     return Overview(
-        headlines=headlines(session, filters, contributors),
-        troops_by_contributor=contributors,
+        headlines=headlines(session, filters),
+        troops_by_contributor=troops_by_contributor(session, filters),
         assets_by_type=assets_by_type(session, filters),
         stances={p: rows for p, rows in board.items() if rows},
         demands=demands,
