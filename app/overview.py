@@ -28,6 +28,7 @@ class Headline:
     detail: str
     citations: list[Citation] = field(default_factory=list)
     href: str | None = None
+    figure: str | None = None  # replaces the range where there is no figure to show
 
 
 @dataclass
@@ -111,12 +112,19 @@ def headlines(session: Session, filters: OverviewFilters) -> list[Headline]:
     pledged = queries.list_rows(session=session, kind=kinds.DEPLOYMENTS, filters=pledged_filter,
                                 with_facets=False)
     scope = ", ".join(country_name(c) for c in filters.country) or "all contributors"
-    detail = (f"{pledged.total} contingent(s) pledged, confirmed or deployed ({scope})"
-              if pledged.total else f"no contingent pledged yet ({scope})")
-    out.append(Headline("Pledged", total(Range(r.troops_low, r.troops_high)
-                                         for r in pledged.rows), detail,
-                        [c for r in pledged.rows for c in pledged.citations.get(r.id, [])],
-                        "/deployments?" + "&".join(f"status={s}" for s in PLEDGED_STATUSES)))
+    href = "/deployments?" + "&".join(f"status={s}" for s in PLEDGED_STATUSES)
+    if not pledged.total:
+        # Absence is not a figure: say what the sources hold instead of showing a 0.
+        out.append(Headline("Pledged", Range(), f"no pledge in any tracked source ({scope})",
+                            href="/sources", figure="None reported"))
+        return out
+    out.append(Headline(
+        "Pledged",
+        total(Range(r.troops_low, r.troops_high) for r in pledged.rows),
+        f"{pledged.total} contingent(s) pledged, confirmed or deployed ({scope})",
+        [c for r in pledged.rows for c in pledged.citations.get(r.id, [])],
+        href,
+    ))
     return out
 
 

@@ -156,7 +156,8 @@ def test_overview(client):
     cards = {c.select_one(".card-label").text: c for c in page.select(".card")}
     assert cards["Proposed"].select_one(".figure").text == "30,000"
     assert cards["Requested"].select_one(".figure").text == "200,000"
-    assert cards["Pledged"].select_one(".figure").text == "0"
+    assert cards["Pledged"].select_one(".figure").text == "None reported"
+    assert cards["Pledged"].select_one("a")["href"] == "/sources"
     assert cards["Proposed"].select_one(".card-sources a.cite").text == "21 Feb 2025"
     troops = page.select_one("#h-troops").find_parent("section")
     assert "Contributors not specified" in troops.text and "30,000" in troops.text
@@ -192,3 +193,24 @@ def test_overview_bad_country(client):
     response = client.get("/?country=Narnia")
     assert response.status_code == 400
     assert "unknown country code 'Narnia'" in soup(response).select_one("[role=alert]").text
+
+
+def test_overview_pledged_figure_adds_pledges(client, session):
+    from app.models import Deployment, Plan
+
+    plan = session.scalars(select(Plan)).first()
+    for key, code, low, high in [("fr", "FR", 5000, 5000), ("se", "SE", 1000, 2000)]:
+        session.add(Deployment(key=f"pledge-{key}", plan_id=plan.id, country_code=code,
+                               role="Test contingent", troops_low=low, troops_high=high,
+                               status="pledged"))
+    session.flush()
+
+    def pledged(query=""):
+        cards = soup(client.get(f"/{query}")).select(".card")
+        return next(c for c in cards if c.select_one(".card-label").text == "Pledged")
+
+    assert pledged().select_one(".figure").text == "6,000–7,000"
+    assert pledged("?country=FR").select_one(".figure").text == "5,000"
+    assert pledged("?country=DE").select_one(".figure").text == "None reported"
+    troops = soup(client.get("/?country=SE")).select_one("#h-troops").find_parent("section")
+    assert "Sweden" in troops.text and "1,000–2,000" in troops.text
