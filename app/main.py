@@ -8,6 +8,7 @@ from fastapi.exception_handlers import (
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -28,6 +29,7 @@ def create_app() -> FastAPI:
         title="Peaceplan API",
         version="1",
         summary="A proposed peacekeeping deployment plan as data, every figure with its source.",
+        docs_url=None,
         redoc_url=None,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
@@ -35,6 +37,17 @@ def create_app() -> FastAPI:
     app.include_router(overview.router)
     app.include_router(api.router)
     app.include_router(rows.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs():
+        """Swagger UI from vendored files: the docs work offline and load nothing from a CDN."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title}: documentation",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
 
     @app.exception_handler(HTTPException)
     async def html_http_error(request: Request, exc: HTTPException):

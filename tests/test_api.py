@@ -101,3 +101,11 @@ def test_openapi_documents_every_kind_and_its_filters(client):
                    if p["name"] == "country")
     assert country["schema"]["type"] == "array"
     assert "Peaceplan" in client.get("/docs").text
+
+
+def test_docs_load_nothing_from_elsewhere(client):
+    html = client.get("/docs").text
+    assert "cdn." not in html and "https://" not in html
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/static/vendor/swagger-ui/{asset}" in html
+        assert client.get(f"/static/vendor/swagger-ui/{asset}").status_code == 200
