@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, nulls_last
+from sqlalchemy import ColumnElement, case, func
 
 from app.filters import country_name
 from app.quantities import format_date, format_range
@@ -33,7 +33,7 @@ class Col:
     label: str
     show: Callable[[Any], str | Markup]
     exports: Sequence[Export] = ()
-    sort: Sequence[ColumnElement] = ()
+    sort: Sequence[ColumnElement] = ()  # plain expressions; queries add direction and NULLS LAST
     numeric: bool = False
     in_table: bool = True
     link: bool = False  # the cell links to the row's own page
@@ -61,10 +61,13 @@ def text(key: str, label: str, attr: str | None = None, *, sort: ColumnElement |
 
 def vocab(key: str, label: str, enum: type[Vocab], *, sort: ColumnElement | None = None,
           in_table: bool = True) -> Col:
+    """A vocabulary value shown by label, sorted in the enumeration's own order (a status
+    sorts floated < proposed < pledged, not alphabetically by slug)."""
     get = _attr(key)
+    order = [case({m.value: i for i, m in enumerate(enum)}, value=sort)] if sort is not None else []
     return Col(key, label, show=lambda row: enum(get(row)).label if get(row) else "",
                exports=[Export(key, lambda row: get(row) and str(get(row)))],
-               sort=[sort] if sort is not None else [], in_table=in_table)
+               sort=order, in_table=in_table)
 
 
 def country(key: str, label: str, attr: str, *, note: str | None = None,
@@ -91,7 +94,7 @@ def quantity(key: str, label: str, low: ColumnElement, high: ColumnElement) -> C
         show=lambda row: format_range(get_low(row), get_high(row)),
         exports=[Export(f"{key}_low", get_low, int | None),
                  Export(f"{key}_high", get_high, int | None)],
-        sort=[nulls_last(high), nulls_last(low)],
+        sort=[func.coalesce(high, low), low],
         numeric=True,
     )
 
@@ -107,12 +110,12 @@ def day(key: str, label: str, column: ColumnElement, precision: str | None = Non
     exports = [Export(key, lambda row: get(row) and get(row).isoformat(), date | None)]
     if precision:
         exports.append(Export(precision, lambda row: str(get_precision(row))))
-    return Col(key, label, show=show, exports=exports, sort=[nulls_last(column)],
+    return Col(key, label, show=show, exports=exports, sort=[column],
                in_table=in_table)
 
 
-def number(key: str, label: str, attr: str | None = None) -> Col:
-    get = _attr(attr or key)
+def number(key: str, label: str) -> Col:
+    get = _attr(key)
     return Col(key, label, show=lambda row: "" if get(row) is None else f"{get(row):g}",
                exports=[Export(key, get, float | None)], numeric=True, in_table=False)
 
@@ -141,12 +144,6 @@ def ref(key: str, label: str, attr: str, kind: str, *, many: bool = False,
                    Export(f"{key}_name",
                           lambda row: getattr(items(row)[0], name) if items(row) else None)]
     return Col(key, label, show=show, exports=exports)
-
-
-def flag(key: str, label: str, yes: str, no: str = "") -> Col:
-    get = _attr(key)
-    return Col(key, label, show=lambda row: yes if get(row) else no,
-               exports=[Export(key, get, bool)])
 
 
 @dataclass(frozen=True)

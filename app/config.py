@@ -12,7 +12,6 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./peaceplan.db"
     host: str = "127.0.0.1"
     port: int = 8000
-    page_size: int = 50
 
     @field_validator("database_url")
     @classmethod

@@ -8,9 +8,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import pycountry
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
 from sqlalchemy import ColumnElement, Select
 
 from app.vocab import Vocab
@@ -19,7 +28,9 @@ from app.vocab import Vocab
 @cache
 def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
-    return getattr(country, "common_name", None) or country.name if country else code
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
 
 
 def _country_code(value: Any) -> str:
@@ -68,17 +79,46 @@ class Dim:
         return vocab_value(self.vocab, self.label.lower())
 
 
-class BaseFilters(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+def _search_text(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("search text cannot contain NUL characters")
+    return value
 
-    q: str | None = Field(None, max_length=200, description="Text search")
-    sort: str | None = Field(None, description="Column key, prefixed with '-' for descending")
-    page: int = Field(1, ge=1, le=100_000)
-    per_page: int = Field(50, ge=1, le=500)
+
+TAIL = ("q", "sort", "page", "per_page")
+
+
+class FilterQuery:
+    """Turns a filter model back into query strings for links."""
 
     def values(self, param: str) -> list:
         return getattr(self, param, None) or []
 
+    def query(self, **changes: Any) -> str:
+        """This filter as a query string ('?country=US&sort=-troops', or ''), with some
+        parameters changed (None drops one). Links built from the validated filter never
+        carry a value the page has rejected."""
+        data = {**self.model_dump(exclude_defaults=True), **changes}
+        defaults = {name: f.default for name, f in type(self).model_fields.items()}
+        data = {k: v for k, v in data.items() if v != defaults.get(k, object())}
+        names = [n for n in data if n not in TAIL] + [n for n in TAIL if n in data]
+        items = [
+            (name, str(value))
+            for name in names
+            if data[name] is not None
+            for value in (data[name] if isinstance(data[name], list) else [data[name]])
+        ]
+        return f"?{urlencode(items)}" if items else ""
+
+
+class BaseFilters(FilterQuery, BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    q: Annotated[str | None, AfterValidator(_search_text)] = Field(
+        None, max_length=200, description="Text search")
+    sort: str | None = Field(None, description="Column key, prefixed with '-' for descending")
+    page: int = Field(1, ge=1, le=100_000)
+    per_page: int = Field(50, ge=1, le=500)
 
 
 def filter_model(name: str, dims: list[Dim], sort_keys: list[str]) -> type[BaseFilters]:
@@ -118,7 +158,7 @@ def parse(
             continue
         data[name] = values if _is_list(field.annotation) else values[-1]
     problems: list[FilterProblem] = []
-    while True:
+    for _ in range(len(model.model_fields) + 1):  # each round removes at least one field
         try:
             return model.model_validate(data), problems
         except ValidationError as error:
@@ -133,6 +173,7 @@ def parse(
                     data.pop(name, None)
                 else:
                     data[name] = [v for i, v in enumerate(data[name]) if i not in indexes]
+    raise AssertionError("filter values kept failing validation")  # pragma: no cover
 
 
 def _is_list(annotation: Any) -> bool:

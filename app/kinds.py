@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, union_all
 from sqlalchemy.orm import selectinload
 
 from app import columns as c
@@ -78,9 +78,6 @@ class Kind:
         name = "".join(part.title() for part in self.slug.split("-")) + "Filters"
         return filter_model(name, list(self.dims), self.sort_keys)
 
-    def dim(self, param: str) -> Dim | None:
-        return next((d for d in self.dims if d.param == param), None)
-
     def record(self, row: Any) -> dict[str, Any]:
         """The row as exported data: the fields of the CSV and of the API."""
         out: dict[str, Any] = {"id": row.id}
@@ -96,6 +93,15 @@ def _stakeholder_country(table: Any, fk: Any) -> Callable:
         .join(Stakeholder, Stakeholder.id == fk)
         .where(Stakeholder.country_code.is_not(None))
     )
+
+
+def _demand_countries():
+    # A demand involves both the country raising it and the one it is addressed to.
+    return union_all(
+        _stakeholder_country(Demand, Demand.raised_by_id)(),
+        select(Demand.id.label("id"), Demand.addressed_to_code.label("value")).where(
+            Demand.addressed_to_code.is_not(None)),
+    ).subquery().select()
 
 
 def _site_asset_types():
@@ -232,7 +238,7 @@ DEMANDS = Kind(
         c.text("detail", "Detail", in_table=False),
         *_fact(Demand),
     ],
-    dims=[Dim("country", "Country", pairs=_stakeholder_country(Demand, Demand.raised_by_id)),
+    dims=[Dim("country", "Raised by or addressed to", pairs=_demand_countries),
           Dim("status", "Status", DemandStatus, column=Demand.status)],
     search=[Demand.title, Demand.detail],
     default_sort="title",
@@ -258,7 +264,7 @@ SITES = Kind(
           Dim("asset_type", "Asset type", AssetType, pairs=_site_asset_types),
           Dim("kind", "Kind", SiteKind, column=Site.kind),
           Dim("basis", "Basis", SiteBasis, column=Site.basis)],
-    search=[Site.name, Site.note],
+    search=[Site.name, Site.note, Site.kind],
     default_sort="name",
     related=[
         c.Related("Deployments", "deployments", lambda s: Deployment.id.in_(
@@ -284,7 +290,7 @@ DEPLOYMENTS = Kind(
     ],
     dims=[Dim("country", "Contributor", column=Deployment.country_code),
           Dim("status", "Status", Status, column=Deployment.status)],
-    search=[Deployment.role, Deployment.country_note, Deployment.condition],
+    search=[Deployment.role, Deployment.country_note, Deployment.condition, Deployment.status],
     default_sort="-troops",
     options=[selectinload(Deployment.sites), selectinload(Deployment.plan)],
 )
@@ -310,7 +316,7 @@ ASSETS = Kind(
           Dim("asset_type", "Asset type", AssetType, column=Asset.asset_type),
           Dim("posture", "Posture", Posture, column=Asset.posture),
           Dim("status", "Status", Status, column=Asset.status)],
-    search=[Asset.role, Asset.country_note, Asset.condition],
+    search=[Asset.role, Asset.country_note, Asset.condition, Asset.asset_type, Asset.posture],
     default_sort="asset_type",
     options=[selectinload(Asset.site), selectinload(Asset.plan)],
 )

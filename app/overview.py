@@ -1,23 +1,29 @@
 """Figures for the overview: headline troop levels, troops by contributor, assets by type.
 
-The panels reuse each kind's own filter (`queries.conditions`), so the overview narrowed
-to a country agrees with the list pages narrowed the same way.
+Every panel filters with its kind's own filter (the same `country` dimension as the list
+pages), so the overview narrowed to a country agrees with the lists narrowed the same way.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select, union_all
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import kinds, queries
-from app.filters import BaseFilters, CountryCode, country_name
-from app.models import Asset, Citation, Deployment, ForceLevel, Site, Stakeholder
-from app.quantities import Range, total
+from app.filters import CountryCode, FilterQuery, country_name
+from app.models import Asset, Citation, Deployment, ForceLevel, Source
+from app.quantities import Range
 from app.vocab import PLEDGED_STATUSES, AssetType, ForceLevelKind, Position
 
+#: Kinds whose rows make up "a country's part in the plan" on the overview.
+PANEL_KINDS = (kinds.DEPLOYMENTS, kinds.ASSETS, kinds.STANCES, kinds.DEMANDS, kinds.EVENTS)
 
-class OverviewFilters(BaseFilters):
+
+class OverviewFilters(FilterQuery, BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
     country: list[CountryCode] = []
 
 
@@ -26,7 +32,7 @@ class Headline:
     label: str
     troops: Range
     detail: str
-    citations: list[Citation] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
     href: str | None = None
     figure: str | None = None  # replaces the range where there is no figure to show
 
@@ -38,6 +44,8 @@ class Group:
     rows: int
     amount: Range
     unknown: int
+    sources: list[Source]
+    href: str | None
 
 
 @dataclass
@@ -48,52 +56,46 @@ class Overview:
     stances: dict[Position, list[Any]]
     demands: queries.Page
     events: queries.Page
-    citations: dict[str, dict[int, list[Citation]]]
+    stance_citations: dict[int, list[Citation]]
 
 
-def _kind_filters(kind: kinds.Kind, filters: OverviewFilters, **extra: Any) -> BaseFilters:
+def _filters(kind: kinds.Kind, filters: OverviewFilters, **extra: Any):
     return kind.filters(country=filters.country, **extra)
 
 
-def _grouped(session: Session, kind: kinds.Kind, filters: OverviewFilters, key, low, high,
-             extra=()) -> list[tuple]:
-    where = [*queries.conditions(kind, _kind_filters(kind, filters)), *extra]
-    stmt = (
-        select(
-            key,
-            func.count(),
-            func.sum(low),
-            func.sum(high),
-            func.sum(case((low.is_(None) & high.is_(None), 1), else_=0)),
-            func.sum(case((high.is_(None), 1), else_=0)),
-        )
-        .where(*where)
-        .group_by(key)
-        .order_by(func.sum(high).desc().nulls_last(), key)
-    )
-    return list(session.execute(stmt))
-
-
-def _group(key: str | None, label: str, n: int, low, high, unknown: int, open_high: int) -> Group:
-    return Group(key, label, n, Range(low or None, None if open_high else high), unknown)
-
-
-def troops_by_contributor(session: Session, filters: OverviewFilters) -> list[Group]:
-    rows = _grouped(session, kinds.DEPLOYMENTS, filters, Deployment.country_code,
-                    Deployment.troops_low, Deployment.troops_high)
+def _groups(session: Session, kind: kinds.Kind, filters: OverviewFilters, key, low, high,
+            label, href) -> list[Group]:
+    narrowed = _filters(kind, filters)
+    cited = queries.sources_by(session, kind=kind, filters=narrowed, key=key)
     return [
-        _group(code, country_name(code) if code else "Contributors not specified", *rest)
-        for code, *rest in rows
+        Group(g.key, label(g.key), g.rows, Range(g.low, g.high), g.unknown,
+              cited.get(g.key, []), href(g.key))
+        for g in queries.sums_by(session, kind=kind, filters=narrowed, key=key, low=low,
+                                 high=high)
     ]
 
 
+def troops_by_contributor(session: Session, filters: OverviewFilters) -> list[Group]:
+    return _groups(
+        session, kinds.DEPLOYMENTS, filters, Deployment.country_code, Deployment.troops_low,
+        Deployment.troops_high,
+        label=lambda code: country_name(code) if code else "Contributors not specified",
+        href=lambda code: f"/deployments?country={code}" if code else None,
+    )
+
+
 def assets_by_type(session: Session, filters: OverviewFilters) -> list[Group]:
-    rows = _grouped(session, kinds.ASSETS, filters, Asset.asset_type, Asset.quantity_low,
-                    Asset.quantity_high)
-    return [_group(str(t), AssetType(t).label, *rest) for t, *rest in rows]
+    return _groups(
+        session, kinds.ASSETS, filters, Asset.asset_type, Asset.quantity_low,
+        Asset.quantity_high,
+        label=lambda slug: AssetType(slug).label,
+        href=lambda slug: "/assets" + _filters(kinds.ASSETS, filters,
+                                               asset_type=[slug]).query(),
+    )
 
 
 def headlines(session: Session, filters: OverviewFilters) -> list[Headline]:
+    """Proposed and requested (plan-wide figures), and the pledges of the chosen countries."""
     levels = session.scalars(
         select(ForceLevel).order_by(ForceLevel.as_of.desc().nulls_last(), ForceLevel.id)
     ).all()
@@ -105,45 +107,42 @@ def headlines(session: Session, filters: OverviewFilters) -> list[Headline]:
         if level is None:
             continue
         who = level.advocate.name if level.advocate else "unattributed"
-        out.append(Headline(f"{wanted.label}", Range(level.troops_low, level.troops_high),
-                            f"by {who}", cited.get(level.id, []),
+        out.append(Headline(wanted.label, Range(level.troops_low, level.troops_high),
+                            f"by {who}", [c.source for c in cited.get(level.id, [])],
                             f"/force-levels/{level.id}"))
-    pledged_filter = _kind_filters(kinds.DEPLOYMENTS, filters, status=list(PLEDGED_STATUSES))
-    pledged = queries.list_rows(session=session, kind=kinds.DEPLOYMENTS, filters=pledged_filter,
-                                with_facets=False)
+
     scope = ", ".join(country_name(c) for c in filters.country) or "all contributors"
-    href = "/deployments?" + "&".join(f"status={s}" for s in PLEDGED_STATUSES)
-    if not pledged.total:
+    pledges = _filters(kinds.DEPLOYMENTS, filters, status=list(PLEDGED_STATUSES))
+    sums = queries.sums_by(session, kind=kinds.DEPLOYMENTS, filters=pledges,
+                           key=Deployment.status, low=Deployment.troops_low,
+                           high=Deployment.troops_high)
+    if not sums:
         # Absence is not a figure: say what the sources hold instead of showing a 0.
         out.append(Headline("Pledged", Range(), f"no pledge in any tracked source ({scope})",
                             href="/sources", figure="None reported"))
         return out
+    amount = Range(0, 0)
+    for s in sums:
+        amount = amount + Range(s.low, s.high)
+    sources = {src.id: src for group in queries.sources_by(
+        session, kind=kinds.DEPLOYMENTS, filters=pledges, key=Deployment.status).values()
+        for src in group}
     out.append(Headline(
-        "Pledged",
-        total(Range(r.troops_low, r.troops_high) for r in pledged.rows),
-        f"{pledged.total} contingent(s) pledged, confirmed or deployed ({scope})",
-        [c for r in pledged.rows for c in pledged.citations.get(r.id, [])],
-        href,
+        "Pledged", amount,
+        f"{sum(s.rows for s in sums)} contingent(s) pledged, confirmed or deployed ({scope})",
+        list(sources.values()), "/deployments" + pledges.query(),
     ))
     return out
 
 
 def country_choices(session: Session, filters: OverviewFilters) -> queries.Facet:
-    """Countries with a part in the plan, each with the number of rows involving it."""
-    parts = [
-        select(Deployment.country_code.label("code")),
-        select(Asset.country_code.label("code")),
-        select(Site.country_code.label("code")),
-        select(Stakeholder.country_code.label("code")),
-    ]
-    involved = union_all(*parts).subquery()
-    stmt = (
-        select(involved.c.code, func.count())
-        .where(involved.c.code.is_not(None))
-        .group_by(involved.c.code)
-    )
-    counts = dict(session.execute(stmt).all())
-    chosen = set(filters.country)
+    """Countries with a part in the plan, counted as the rows the panels would show."""
+    counts: dict[str, int] = {}
+    for kind in PANEL_KINDS:
+        facet = queries.facet(session, kind, kind.dims[0], kind.filters())
+        for value in facet.values:
+            counts[value.value] = counts.get(value.value, 0) + value.count
+    chosen = {str(c) for c in filters.country}
     values = [
         queries.FacetValue(code, country_name(code), counts.get(code, 0), code in chosen)
         for code in counts.keys() | chosen
@@ -153,24 +152,22 @@ def country_choices(session: Session, filters: OverviewFilters) -> queries.Facet
 
 
 def overview(session: Session, filters: OverviewFilters) -> Overview:
-    stance_page = queries.list_rows(
-        session=session, kind=kinds.STANCES,
-        filters=_kind_filters(kinds.STANCES, filters, per_page=500), with_facets=False)
+    stance_page = queries.list_rows(session=session, kind=kinds.STANCES,
+                                    filters=_filters(kinds.STANCES, filters, per_page=500),
+                                    with_facets=False)
     board: dict[Position, list[Any]] = {p: [] for p in Position}
     for stance in stance_page.rows:
         board[stance.position].append(stance)
-    demands = queries.list_rows(session=session, kind=kinds.DEMANDS,
-                                filters=_kind_filters(kinds.DEMANDS, filters, per_page=20),
-                                with_facets=False)
-    events = queries.list_rows(session=session, kind=kinds.EVENTS,
-                               filters=_kind_filters(kinds.EVENTS, filters, per_page=5),
-                               with_facets=False)
     return Overview(
         headlines=headlines(session, filters),
         troops_by_contributor=troops_by_contributor(session, filters),
         assets_by_type=assets_by_type(session, filters),
         stances={p: rows for p, rows in board.items() if rows},
-        demands=demands,
-        events=events,
-        citations={"stances": stance_page.citations},
+        demands=queries.list_rows(session=session, kind=kinds.DEMANDS,
+                                  filters=_filters(kinds.DEMANDS, filters, per_page=20),
+                                  with_facets=False),
+        events=queries.list_rows(session=session, kind=kinds.EVENTS,
+                                 filters=_filters(kinds.EVENTS, filters, per_page=5),
+                                 with_facets=False),
+        stance_citations=stance_page.citations,
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.filters import BaseFilters, Dim
@@ -40,22 +40,16 @@ def conditions(kind: Kind, filters: BaseFilters, skip: str | None = None) -> lis
 
 
 def _order(kind: Kind, sort: str | None) -> list[ColumnElement]:
+    """ORDER BY for `sort` ('key' or '-key'); empty values last either way, on every
+    database (SQLite would put NULLs first), and the id last so pages never overlap."""
     key = sort or kind.default_sort
-    col = next((c for c in kind.columns if c.key == key.lstrip("-")), None)
+    col = next((c for c in kind.columns if c.key == key.lstrip("-") and c.sortable), None)
     model_id = kind.model.id
-    if col is None or not col.sortable:
+    if col is None:
         return [model_id]
     descending = key.startswith("-")
-    exprs = [_reverse(e) if descending else e for e in col.sort]
+    exprs = [(e.desc() if descending else e.asc()).nulls_last() for e in col.sort]
     return [*exprs, model_id.desc() if descending else model_id]
-
-
-def _reverse(expr: ColumnElement) -> ColumnElement:
-    # nulls_last(x) wraps x; reversing keeps NULLs last and flips the inner order.
-    modifier = getattr(expr, "modifier", None)
-    if modifier is not None and getattr(expr, "element", None) is not None:
-        return expr.element.desc().nulls_last()
-    return expr.desc()
 
 
 # --- Facets ---
@@ -180,6 +174,61 @@ def citations(*, session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, 
     out: dict[int, list[Citation]] = defaultdict(list)
     for citation in session.scalars(stmt):
         out[citation.subject_id].append(citation)
+    return out
+
+
+# --- Sums by group (the overview's panels) ---
+
+
+@dataclass(frozen=True)
+class GroupSum:
+    key: Any
+    rows: int
+    low: int | None  # sum of the known lower bounds
+    high: int | None  # sum of the upper bounds, None when any is open
+    unknown: int  # rows with no figure at all
+
+
+def sums_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnElement,
+            low: ColumnElement, high: ColumnElement,
+            extra: Sequence[ColumnElement] = ()) -> list[GroupSum]:
+    """Range sums of `low`..`high` per value of `key`, largest first, under a filter."""
+    stmt = (
+        select(
+            key,
+            func.count(),
+            func.sum(low),
+            func.sum(high),
+            func.sum(case((high.is_(None), 1), else_=0)),
+            func.sum(case((low.is_(None) & high.is_(None), 1), else_=0)),
+        )
+        .where(*conditions(kind, filters), *extra)
+        .group_by(key)
+        .order_by(func.sum(high).desc().nulls_last(), key)
+    )
+    return [
+        GroupSum(k, n, lo or None, None if open_high else hi, unknown)
+        for k, n, lo, hi, open_high, unknown in session.execute(stmt)
+    ]
+
+
+def sources_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnElement,
+               extra: Sequence[ColumnElement] = ()) -> dict[Any, list[Source]]:
+    """The distinct sources cited by the filtered rows, per value of `key`."""
+    stmt = (
+        select(key, Source)
+        .select_from(kind.model)
+        .join(Citation, and_(Citation.subject_type == kind.subject_type,
+                             Citation.subject_id == kind.model.id))
+        .join(Source, Source.id == Citation.source_id)
+        .where(*conditions(kind, filters), *extra)
+        .distinct()
+    )
+    out: dict[Any, list[Source]] = defaultdict(list)
+    for k, source in session.execute(stmt):
+        out[k].append(source)
+    for sources in out.values():
+        sources.sort(key=lambda s: (s.published_on is None, s.published_on, s.id))
     return out
 
 

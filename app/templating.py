@@ -2,13 +2,13 @@
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import Request
 from jinja2_fragments.fastapi import Jinja2Blocks
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from app.filters import country_name
 from app.kinds import KINDS, NAV
 from app.quantities import format_date, format_range
 from app.queries import dataset_info
@@ -17,7 +17,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 templates = Jinja2Blocks(directory=TEMPLATES_DIR)
 templates.env.globals.update(kinds=KINDS, nav=NAV)
-templates.env.filters.update(range=lambda r: format_range(r.low, r.high), day=format_date)
+templates.env.filters.update(
+    range=lambda r: format_range(r.low, r.high), day=format_date, country=country_name
+)
 
 
 def is_htmx_partial(request: Request) -> bool:
@@ -36,21 +38,6 @@ def query_lists(request: Request) -> dict[str, list[str]]:
     for key, value in request.query_params.multi_items():
         out.setdefault(key, []).append(value)
     return out
-
-
-def url_with(request: Request, path: str | None = None, **changes: Any) -> str:
-    """The current URL with some query parameters replaced (None drops one)."""
-    items = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
-    for key, value in changes.items():
-        if value is None:
-            continue
-        values = value if isinstance(value, list | tuple) else [value]
-        items.extend((key, str(v)) for v in values)
-    query = urlencode(items)
-    return (path or request.url.path) + (f"?{query}" if query else "")
-
-
-templates.env.globals["url_with"] = url_with
 
 
 def render(
@@ -73,5 +60,5 @@ def render(
     response = templates.TemplateResponse(
         request, name, context, block_name=partial, status_code=status_code
     )
-    response.headers["Vary"] = "HX-Request"
+    response.headers["Vary"] = "HX-Request, HX-Boosted, HX-History-Restore-Request"
     return response

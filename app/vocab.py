@@ -16,10 +16,6 @@ class Vocab(StrEnum):
         member.label = label or value.replace("_", " ").capitalize()
         return member
 
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(m.value, m.label) for m in cls]
-
 
 class AssetType(Vocab):
     RECONNAISSANCE_AIRCRAFT = ("reconnaissance_aircraft", "Reconnaissance aircraft")
@@ -74,6 +70,7 @@ PLEDGED_STATUSES = (Status.PLEDGED, Status.CONFIRMED, Status.DEPLOYED)
 
 
 class Certainty(Vocab):
+    UNREPORTED = ("unreported", "Not in reporting (candidate)")
     REPORTED = ("reported", "Reported")
     STATED_OFFICIALLY = ("stated_officially", "Stated officially")
     CONFIRMED = ("confirmed", "Confirmed")

@@ -123,8 +123,8 @@ def test_pagination_links(client):
     page = soup(client.get("/sites?per_page=4&page=2"))
     nav = page.select_one("nav.pagination")
     assert "Page 2 of 3" in nav.text
-    assert nav.select_one("a[rel=prev]")["href"] == "/sites?per_page=4&page=1"
-    assert nav.select_one("a[rel=next]")["href"] == "/sites?per_page=4&page=3"
+    assert nav.select_one("a[rel=prev]")["href"] == "/sites?per_page=4"
+    assert nav.select_one("a[rel=next]")["href"] == "/sites?page=3&per_page=4"
 
 
 def test_empty_state(client):
@@ -173,12 +173,16 @@ def test_overview_narrowed_to_a_country(client, htmx):
         response = c.get("/?country=US")
         page = soup(response)
         assets = page.select_one("#h-assets").find_parent("section")
-        assert {a.text for a in assets.select("tbody a")} == {"Fighter jets", "Missiles"}
+        assert {a.text for a in assets.select("tbody th a")} == {"Fighter jets", "Missiles"}
+        assert [a.text for a in assets.select("tbody a.cite")] == ["21 Feb 2025"] * 2
+        jets = assets.select_one("tbody th a")["href"]
+        assert jets == "/assets?country=US&asset_type=fighter_jet"
         assert "No troop contingents reported" in page.select_one("#h-troops").find_parent(
             "section").text
         demands = page.select_one("#h-demands").find_parent("section")
         assert "A fair and sustainable peace deal" in demands.text
-        assert "frozen reserves" not in demands.text
+        assert "frozen reserves" in demands.text  # addressed to the US
+        assert "security guarantees" not in demands.text
     assert "<html" not in htmx.get("/?country=US").text
 
 
