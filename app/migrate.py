@@ -9,18 +9,19 @@ from sqlalchemy import Engine
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
 
-def _config(engine: Engine, connection) -> Config:
+def _config(connection) -> Config:
+    # The live connection goes to migrations/env.py; no URL passes through Alembic's
+    # config parser, which would choke on a '%' in a URL-encoded password.
     config = Config(ALEMBIC_INI)
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     config.attributes["connection"] = connection
     return config
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
-        command.upgrade(_config(engine, connection), revision)
+        command.upgrade(_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     with engine.begin() as connection:
-        command.downgrade(_config(engine, connection), revision)
+        command.downgrade(_config(connection), revision)

@@ -119,6 +119,10 @@ class Page:
     def last(self) -> int:
         return min(self.total, self.page * self.per_page)
 
+    @property
+    def past_end(self) -> bool:
+        return self.page > self.pages
+
 
 def _rows_stmt(kind: Kind, filters: BaseFilters, extra: Sequence[ColumnElement] = ()) -> Select:
     return (
@@ -157,7 +161,12 @@ def export_rows(*, session: Session, kind: Kind, filters: BaseFilters) -> Iterat
     yield from session.scalars(_rows_stmt(kind, filters).execution_options(yield_per=500))
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error, not a miss
+
+
 def get_row(*, session: Session, kind: Kind, row_id: int) -> Any | None:
+    if not 0 < row_id <= MAX_ID:
+        return None
     stmt = select(kind.model).where(kind.model.id == row_id).options(*kind.options)
     return session.scalars(stmt).first()
 

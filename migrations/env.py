@@ -23,5 +23,5 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:
-    with get_engine(config.get_main_option("sqlalchemy.url") or None).connect() as conn:
+    with get_engine().connect() as conn:
         run(conn)

@@ -6,3 +6,18 @@ document.addEventListener("htmx:configRequest", (event) => {
     if (data.getAll(key).every((value) => value === "")) data.delete(key);
   }
 });
+
+// htmx restores history from a snapshot of the markup, which keeps neither typed text nor
+// ticked boxes the server did not render. The URL is the filter state: set the controls
+// of the filter forms from it.
+function syncFiltersWithUrl() {
+  const params = new URLSearchParams(window.location.search);
+  for (const input of document.querySelectorAll("form[hx-push-url] input[name]")) {
+    if (input.type === "checkbox") {
+      input.checked = params.getAll(input.name).includes(input.value);
+    } else if (input.type === "search" || input.type === "text") {
+      input.value = params.get(input.name) ?? "";
+    }
+  }
+}
+document.addEventListener("htmx:historyRestore", syncFiltersWithUrl);

@@ -109,3 +109,17 @@ def test_docs_load_nothing_from_elsewhere(client):
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
         assert f"/static/vendor/swagger-ui/{asset}" in html
         assert client.get(f"/static/vendor/swagger-ui/{asset}").status_code == 200
+
+
+def test_csv_defuses_formulas_and_keeps_its_header_when_empty(client, session):
+    from app.models import Plan
+
+    plan = session.scalars(select(Plan)).first()
+    session.add(Asset(key="formula", plan_id=plan.id, asset_type="drone", posture="monitoring",
+                      status="proposed", role='=HYPERLINK("http://x","y")', country_code="NO"))
+    session.flush()
+    rows = csv_rows(client.get("/assets.csv?country=NO"))
+    assert rows[0]["role"] == "'=HYPERLINK(\"http://x\",\"y\")"
+    empty = client.get("/assets.csv?country=JP").text.splitlines()
+    assert empty[0].startswith("id,asset_type,country,country_note,quantity_low")
+    assert len(empty) == 1

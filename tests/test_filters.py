@@ -1,6 +1,7 @@
 """Filters: parsing of query parameters, and each filter and combination against the seed."""
 
 import pytest
+from sqlalchemy import select
 
 from app import queries
 from app.filters import parse
@@ -139,3 +140,28 @@ def test_sort_and_pagination(session):
     assert first.total == second.total == 11 and first.pages == 3
     assert not {r.id for r in first.rows} & {r.id for r in second.rows}
     assert (second.first, second.last) == (5, 8)
+
+
+@pytest.mark.parametrize(("slug", "sort"), [("sites", "country"), ("sites", "-country"),
+                                            ("stakeholders", "title"), ("demands", "-addressed_to"),
+                                            ("assets", "quantity"), ("events", "happened_on")])
+def test_empty_values_sort_last_both_ways(session, slug, sort):
+    kind = KINDS[slug]
+    col = next(c for c in kind.columns if c.key == sort.lstrip("-"))
+    rows = queries.list_rows(session=session, kind=kind,
+                             filters=kind.filters(sort=sort, per_page=500)).rows
+    values = [col.exports[0].get(row) for row in rows]
+    empties = [v is None for v in values]
+    assert empties == sorted(empties), f"{slug} sort={sort}: empty values not last"
+
+
+def test_statuses_sort_in_lifecycle_order(session):
+    from app.models import Deployment, Plan
+
+    plan = session.scalars(select(Plan)).first()
+    for status in ("withdrawn", "pledged", "floated"):
+        session.add(Deployment(key=f"s-{status}", plan_id=plan.id, role=status, status=status))
+    session.flush()
+    kind = KINDS["deployments"]
+    rows = queries.list_rows(session=session, kind=kind, filters=kind.filters(sort="status")).rows
+    assert [r.status.value for r in rows] == ["floated", "proposed", "pledged", "withdrawn"]

@@ -218,3 +218,55 @@ def test_overview_pledged_figure_adds_pledges(client, session):
     assert pledged("?country=DE").select_one(".figure").text == "None reported"
     troops = soup(client.get("/?country=SE")).select_one("#h-troops").find_parent("section")
     assert "Sweden" in troops.text and "1,000–2,000" in troops.text
+
+
+@pytest.mark.parametrize("path", ["/assets/2147483648", "/sources/99999999999999999999999",
+                                  "/api/v1/assets/2147483648", "/assets/0"])
+def test_huge_or_zero_ids_are_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/assets?q=%00", "/api/v1/assets?q=a%00b", "/assets.csv?q=%00"])
+def test_nul_in_search_is_a_clear_error(client, path):
+    response = client.get(path)
+    assert response.status_code in (400, 422)
+    assert "NUL" in response.text
+
+
+def test_page_past_the_end(client):
+    page = soup(client.get("/assets?page=999"))
+    alert = page.select_one("[role=alert]")
+    assert "There is no page 999: the last page is 1" in alert.text
+    assert alert.select_one("a")["href"] == "/assets"
+    assert "Showing" not in page.select_one(".summary").text
+
+
+def test_links_drop_rejected_values(client):
+    page = soup(client.get("/assets?country=ZZ&asset_type=drone&per_page=abc"))
+    hrefs = {a.text: a["href"] for a in page.select(".exports a")}
+    assert hrefs["CSV"] == "/assets.csv?asset_type=drone"
+    assert hrefs["JSON"] == "/api/v1/assets?asset_type=drone"
+    assert client.get(hrefs["CSV"]).status_code == 200
+
+
+def test_overview_links_carry_only_the_country(client):
+    page = soup(client.get("/?country=GB&country=fr"))
+    links = [a["href"] for a in page.select("section.panel p > a")]
+    assert "/demands?country=GB&country=FR" in links
+    assert "/events?country=GB&country=FR" in links
+    for href in links:
+        assert client.get(href).status_code == 200, href
+
+
+def test_pledged_counts_every_pledge_not_one_page(client, session):
+    from app.models import Deployment, Plan
+
+    plan = session.scalars(select(Plan)).first()
+    session.add_all(Deployment(key=f"pledge-{i}", plan_id=plan.id, country_code="FR",
+                               role="Test", troops_low=10, troops_high=10, status="pledged")
+                    for i in range(60))
+    session.flush()
+    card = next(c for c in soup(client.get("/?country=FR")).select(".card")
+                if c.select_one(".card-label").text == "Pledged")
+    assert card.select_one(".figure").text == "600"
+    assert "60 contingent(s)" in card.text

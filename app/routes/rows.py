@@ -34,33 +34,42 @@ def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
     ]
 
 
+def csv_header(kind: Kind) -> list[str]:
+    names = ["id", *(e.name for col in kind.columns for e in col.exports)]
+    return [*names, "sources"] if kind.cited else names
+
+
+def csv_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        value = "; ".join(map(str, value))
+    if value is None:
+        return ""
+    # A spreadsheet would run text starting like a formula; a leading quote keeps it text.
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
 def csv_lines(kind: Kind, rows: Iterator[Any], cited: dict[int, list[Citation]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header_done = False
+    writer.writerow(csv_header(kind))
     for row in rows:
         record = kind.record(row)
         if kind.cited:
             record["sources"] = "; ".join(_cite(c) for c in cited.get(row.id, []))
-        if not header_done:
-            writer.writerow(record.keys())
-            header_done = True
-        writer.writerow(
-            "; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-            for v in record.values()
-        )
+        writer.writerow(csv_cell(v) for v in record.values())
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-    if not header_done:
-        writer.writerow(["id"])
-        yield buffer.getvalue()
+    yield buffer.getvalue()
 
 
 def _cite(citation: Citation) -> str:
     source = citation.source
     published = source.published_on.isoformat() if source.published_on else "undated"
-    return f"{source.title} ({published})"
+    quote = f': "{citation.quote}"' if citation.quote else ""
+    return f"{source.title} ({published}){quote}"
 
 
 def _register(kind: Kind) -> None:

@@ -74,3 +74,36 @@ def test_works_without_javascript(browser, base_url: str) -> None:
     expect(page).to_have_url(re.compile(r"asset_type=fighter_jet"))
     expect(page.locator("#results tbody tr")).to_have_count(1)
     context.close()
+
+
+def test_back_and_forward_keep_controls_in_step(page: Page, base_url: str) -> None:
+    page.goto("/?country=US")
+    germany = page.get_by_role("checkbox", name=re.compile(r"^Germany"))
+    us = page.get_by_role("checkbox", name=re.compile(r"^United States"))
+    germany.check()
+    expect(page).to_have_url(re.compile(r"country=US&country=DE$"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/\?country=US$"))
+    expect(us).to_be_checked()
+    expect(germany).not_to_be_checked()
+
+    page.goto("/events")
+    search = page.get_by_label("Search events")
+    search.fill("Washington")
+    expect(page).to_have_url(re.compile(r"q=Washington"))
+    search.fill("Macron")
+    expect(page).to_have_url(re.compile(r"q=Macron"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=Washington"))
+    expect(search).to_have_value("Washington")
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    page.go_forward()
+    expect(search).to_have_value("Macron")
+
+
+def test_sort_link_keeps_keyboard_focus(page: Page, base_url: str) -> None:
+    page.goto("/sites")
+    page.locator("#sort-kind").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"sort=kind"))
+    expect(page.locator("#sort-kind")).to_be_focused()
