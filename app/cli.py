@@ -30,7 +30,7 @@ def downgrade(revision: str = "base") -> None:
 
 @cli.command()
 def seed() -> None:
-    """Load the seed files in seeds/ (rows already there are left unchanged)."""
+    """Load seeds/: create missing rows, bring seeded rows back to their files."""
     with _session_factory(None)() as session:
         report = seeding.load(session)
     typer.echo(f"Seed: {report}.")

@@ -1,9 +1,13 @@
 """Load the readable seed files in `seeds/` into the database, idempotently.
 
-Rows are matched on their `key`: a missing row is created, a changed one updated, an
-unchanged one left alone, so seeding twice changes nothing (not even timestamps).
+Rows are matched on their `key`: a missing row is created, a row that differs from its
+file is brought back to it (a field left out of the file is emptied, a citation left out
+is removed), an unchanged one is left alone, so seeding twice changes nothing, not even
+timestamps. Rows without a seed key are never touched.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,16 +79,30 @@ class Report:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
 
 
+COUNTRIES_FILE = "countries.yaml"
+
+
 def read_seeds(seeds_dir: Path = SEEDS_DIR) -> dict[str, list[dict[str, Any]]]:
     """All seed files merged by section name, in file-name order."""
     merged: dict[str, list[dict[str, Any]]] = {}
+    seen: dict[str, str] = {}
     for path in sorted(seeds_dir.glob("*.yaml")):
+        if path.name == COUNTRIES_FILE:
+            continue
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for name, rows in data.items():
-            if name in SECTION_NAMES:
-                for row in rows:
-                    row.setdefault("_file", path.name)
-                merged.setdefault(name, []).extend(rows)
+            if name not in SECTION_NAMES:
+                raise SeedError(f"{path.name}: unknown section '{name}' "
+                                f"(expected one of {', '.join(sorted(SECTION_NAMES))})")
+            for row in rows:
+                if "key" not in row:
+                    raise SeedError(f"{path.name}: a row of '{name}' has no key: {row}")
+                where = f"{name}/{row['key']}"
+                if where in seen:
+                    raise SeedError(f"{path.name}: {where} is also defined in {seen[where]}")
+                seen[where] = path.name
+                row["_file"] = path.name
+            merged.setdefault(name, []).extend(rows)
     return merged
 
 
@@ -96,12 +114,24 @@ def load(session: Session, seeds_dir: Path = SEEDS_DIR) -> Report:
     for section in SECTIONS:
         existing = {row.key: row for row in session.scalars(select(section.model))}
         by_key[section.model] = existing
-        for data in seeds.get(section.name, []):
-            row = _upsert(session, section, dict(data), existing, by_key, seeds_dir, report)
-            existing[row.key] = row
+        rows = seeds.get(section.name, [])
+        # References within a section (a source cited in another source) are set once
+        # every row of the section exists, so the order of rows in a file does not matter.
+        own_refs = {name for name, model in section.refs.items() if model is section.model}
+        for data in rows:
+            with _context(section, data):
+                fields = {k: v for k, v in data.items() if k not in own_refs}
+                existing[data["key"]] = _upsert(session, section, fields, existing, by_key,
+                                                seeds_dir, report)
         session.flush()
-        for data in seeds.get(section.name, []):
-            _cite(session, existing[data["key"]], data.get("cite") or [], by_key, report)
+        for data in rows:
+            with _context(section, data):
+                row = existing[data["key"]]
+                refs = {f"{n}_id": _ref(by_key, section.model, data[n], row.key).id
+                        if data.get(n) else None for n in own_refs}
+                if _assign(row, refs):
+                    report.updated += 1
+                _cite(session, row, data.get("cite") or [], by_key, report)
     if report.changed:
         _touch(session)
     session.commit()
@@ -127,13 +157,34 @@ def _load_countries(session: Session, seeds_dir: Path, report: Report) -> None:
     session.flush()
 
 
+@contextmanager
+def _context(section: Section, data: dict[str, Any]) -> Iterator[None]:
+    """Name the file and row in any error a bad seed row raises."""
+    where = f"{data.get('_file')}: {section.name} '{data.get('key')}'"
+    try:
+        yield
+    except SeedError as error:
+        raise SeedError(f"{where}: {error}") from None
+    except (KeyError, ValueError, TypeError) as error:
+        raise SeedError(f"{where}: {type(error).__name__}: {error}") from error
+
+
+#: Columns a seed file never sets; every other column left out of a row is emptied.
+MANAGED = {"id", "key", "created_at", "updated_at"}
+
+
 def _upsert(session, section, data, existing, by_key, seeds_dir, report) -> Any:
+    data = dict(data)
     key = data.pop("key")
     data.pop("cite", None)
-    source_file = data.pop("_file", "?")
+    data.pop("_file", None)
     if text_file := data.pop("text_file", None):
         data["text"] = (seeds_dir / text_file).read_text(encoding="utf-8").strip()
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {
+        column.name: column.default.arg if column.default is not None else None
+        for column in section.model.__table__.columns
+        if column.name not in MANAGED and column.name not in _ref_columns(section)
+    }
     for name, value in data.items():
         if name in section.refs:
             target = _ref(by_key, section.refs[name], value, key) if value else None
@@ -143,7 +194,7 @@ def _upsert(session, section, data, existing, by_key, seeds_dir, report) -> Any:
         elif name in section.model.__table__.columns:
             values[name] = _coerce(section.model, name, value)
         else:
-            raise SeedError(f"{source_file}: {section.name} '{key}' has unknown field '{name}'")
+            raise SeedError(f"unknown field '{name}'")
     row = existing.get(key)
     if row is None:
         row = section.model(key=key, **values)
@@ -155,6 +206,11 @@ def _upsert(session, section, data, existing, by_key, seeds_dir, report) -> Any:
     else:
         report.unchanged += 1
     return row
+
+
+def _ref_columns(section: Section) -> set[str]:
+    # Foreign keys that a seed row names by reference are left alone when it does not.
+    return {f"{name}_id" for name in section.refs}
 
 
 def _ref(by_key, model: type[Base], key: str, owner: str) -> Any:
@@ -200,6 +256,10 @@ def _cite(session, row, cites, by_key, report) -> None:
         quotes.setdefault(source.id, [])
         if cite.get("quote"):
             quotes[source.id].append(cite["quote"])
+    for source_id, citation in current.items():
+        if source_id not in quotes:
+            session.delete(citation)
+            report.updated += 1
     for source_id, parts in quotes.items():
         quote = " […] ".join(parts) or None
         citation = current.get(source_id)

@@ -1,6 +1,7 @@
 """The seed data: loaded idempotently, every fact of the report in it, each with its source."""
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from app import seed
@@ -147,3 +148,75 @@ def test_countries_come_with_memberships(session):
     assert countries["FR"].nato and countries["FR"].eu
     assert countries["GB"].nato and not countries["GB"].eu
     assert not countries["UA"].nato
+
+
+# --- The loader itself, on edited copies of the seed files ---
+
+
+@pytest.fixture
+def seeds_copy(tmp_path):
+    import shutil
+
+    target = tmp_path / "seeds"
+    shutil.copytree(seed.SEEDS_DIR, target)
+    return target
+
+
+def _edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_rows_may_refer_to_later_rows_of_their_section(seeds_copy, tmp_path):
+    from sqlalchemy.orm import Session
+
+    from app import migrate
+    from app.db import get_engine
+
+    sources = seeds_copy / "sources.yaml"
+    data = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    data["sources"].reverse()  # the ISW report now comes before the report citing it
+    sources.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    engine = get_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    migrate.upgrade(engine)
+    with Session(engine) as fresh:
+        seed.load(fresh, seeds_copy)
+        isw = _by_key(fresh, Source)["isw-russia-concessions-2025-02"]
+        assert isw.cited_in.key == REPORT
+        assert seed.load(fresh, seeds_copy).changed is False
+    engine.dispose()
+
+
+def test_fields_and_citations_left_out_are_removed(session, seeds_copy):
+    plan_file = seeds_copy / "reassurance-force.yaml"
+    condition = "    condition: Asked of the US by the UK; not agreed by the US in the report.\n"
+    _edit(plan_file, condition + "    cite: &backstop", "    cite: &backstop")
+    _edit(plan_file, "      - {source: isw-russia-concessions-2025-02, quote: null}\n", "")
+    report = seed.load(session, seeds_copy)
+    assert report.updated == 2
+    assets = _by_key(session, Asset)
+    assert assets["us-fighter-jets-backstop"].condition is None
+    assert assets["us-missiles-backstop"].condition is not None
+    reserves = _by_key(session, Demand)["russia-frozen-reserves"]
+    cited = session.scalars(select(Citation).where(Citation.subject_type == "demand",
+                                                   Citation.subject_id == reserves.id)).all()
+    assert [c.source.key for c in cited] == [REPORT]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("\nevents:\n", "\nevnts:\n", "unknown section 'evnts'"),
+        ("  - key: trudeau-support\n", "  - key: isw-report\n", "events/isw-report is also"),
+        ("    precision: week\n", "    precision: fortnight\n",
+         "events 'starmer-trump-washington': ValueError"),
+        ("    advocate: keir-starmer\n", "    advocate: keir-starmr\n",
+         "refers to unknown stakeholder 'keir-starmr'"),
+        ("    position: leads\n", "    position: leads\n    mood: sunny\n", "unknown field 'mood'"),
+    ],
+)
+def test_bad_seed_files_name_the_problem(session, seeds_copy, old, new, message):
+    _edit(seeds_copy / "reassurance-force.yaml", old, new)
+    with pytest.raises(seed.SeedError, match=message):
+        seed.load(session, seeds_copy)
