@@ -60,14 +60,14 @@ def text(key: str, label: str, attr: str | None = None, *, sort: ColumnElement |
 
 
 def vocab(key: str, label: str, enum: type[Vocab], *, sort: ColumnElement | None = None,
-          in_table: bool = True) -> Col:
+          in_table: bool = True, link: bool = False) -> Col:
     """A vocabulary value shown by label, sorted in the enumeration's own order (a status
     sorts floated < proposed < pledged, not alphabetically by slug)."""
     get = _attr(key)
     order = [case({m.value: i for i, m in enumerate(enum)}, value=sort)] if sort is not None else []
     return Col(key, label, show=lambda row: enum(get(row)).label if get(row) else "",
                exports=[Export(key, lambda row: get(row) and str(get(row)))],
-               sort=order, in_table=in_table)
+               sort=order, in_table=in_table, link=link)
 
 
 def country(key: str, label: str, attr: str, *, note: str | None = None,
@@ -121,7 +121,7 @@ def number(key: str, label: str) -> Col:
 
 
 def ref(key: str, label: str, attr: str, kind: str, *, many: bool = False,
-        name: str = "name") -> Col:
+        name: str = "name", in_table: bool = True) -> Col:
     """A link to another row (or, with `many`, to several), exported as id(s) and name(s)."""
     get = _attr(attr)
 
@@ -132,7 +132,9 @@ def ref(key: str, label: str, attr: str, kind: str, *, many: bool = False,
     def show(row: Any) -> Markup:
         links = [Markup('<a href="/{}/{}">{}</a>').format(kind, item.id, getattr(item, name))
                  for item in items(row)]
-        return Markup(", ").join(links) if links else Markup("<span class=muted>none</span>")
+        if not links:
+            return Markup("<span class=muted>not reported</span>")
+        return Markup(", ").join(links)
 
     if many:
         exports = [Export(f"{key}_ids", lambda row: [i.id for i in items(row)], list[int]),
@@ -143,7 +145,7 @@ def ref(key: str, label: str, attr: str, kind: str, *, many: bool = False,
                           int | None),
                    Export(f"{key}_name",
                           lambda row: getattr(items(row)[0], name) if items(row) else None)]
-    return Col(key, label, show=show, exports=exports)
+    return Col(key, label, show=show, exports=exports, in_table=in_table)
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ FORCE_LEVELS = Kind(
         c.ref("advocate", "Advocated by", "advocate", "stakeholders"),
         c.country("country", "Country", "country_code", sort=ForceLevel.country_code),
         c.day("as_of", "As of", ForceLevel.as_of),
-        c.ref("plan", "Plan", "plan", "plans", name="title"),
+        c.ref("plan", "Plan", "plan", "plans", name="title", in_table=False),
         c.text("note", "Note"),
         *_fact(ForceLevel),
     ],
@@ -202,6 +202,8 @@ STAKEHOLDERS = Kind(
         c.Related("Stances", "stances", lambda s: Stance.stakeholder_id == s.id),
         c.Related("Demands raised", "demands", lambda s: Demand.raised_by_id == s.id),
         c.Related("Events", "events", lambda s: Event.participants.any(Stakeholder.id == s.id)),
+        c.Related("Force levels advocated", "force-levels",
+                  lambda s: ForceLevel.advocate_id == s.id),
     ],
 )
 
@@ -284,8 +286,8 @@ DEPLOYMENTS = Kind(
         c.quantity("troops", "Troops", Deployment.troops_low, Deployment.troops_high),
         c.vocab("status", "Status", Status, sort=Deployment.status),
         c.ref("sites", "Sites", "sites", "sites", many=True),
-        c.text("condition", "Condition"),
-        c.ref("plan", "Plan", "plan", "plans", name="title"),
+        c.text("condition", "Condition", in_table=False),
+        c.ref("plan", "Plan", "plan", "plans", name="title", in_table=False),
         *_fact(Deployment),
     ],
     dims=[Dim("country", "Contributor", column=Deployment.country_code),
@@ -300,16 +302,16 @@ ASSETS = Kind(
     title=lambda r: f"{r.asset_type.label} ({r.country_code or 'operator unspecified'})",
     description="Monitoring and backstop assets: aircraft, drones, surveillance, jets, missiles.",
     columns=[
-        c.vocab("asset_type", "Asset type", AssetType, sort=Asset.asset_type),
+        c.vocab("asset_type", "Asset type", AssetType, sort=Asset.asset_type, link=True),
         c.country("country", "Operator", "country_code", note="country_note",
                   sort=Asset.country_code),
         c.quantity("quantity", "Quantity", Asset.quantity_low, Asset.quantity_high),
         c.vocab("posture", "Posture", Posture, sort=Asset.posture),
         c.vocab("status", "Status", Status, sort=Asset.status),
         c.ref("site", "Based at", "site", "sites"),
-        c.text("role", "Role", sort=Asset.role, link=True),
-        c.text("condition", "Condition"),
-        c.ref("plan", "Plan", "plan", "plans", name="title"),
+        c.text("role", "Role", sort=Asset.role),
+        c.text("condition", "Condition", in_table=False),
+        c.ref("plan", "Plan", "plan", "plans", name="title", in_table=False),
         *_fact(Asset),
     ],
     dims=[Dim("country", "Operator", column=Asset.country_code),
@@ -375,5 +377,6 @@ KINDS: dict[str, Kind] = {
               PLANS, SOURCES)
 }
 #: The kinds shown in the navigation, in order.
-NAV = ["deployments", "assets", "sites", "stakeholders", "stances", "demands", "events", "sources"]
+NAV = ["deployments", "assets", "sites", "stakeholders", "stances", "demands", "events",
+       "force-levels", "plans", "sources"]
 
