@@ -65,7 +65,7 @@ class Kind:
     def subject_type(self) -> str:
         return self.model.__tablename__
 
-    @property
+    @cached_property
     def table_columns(self) -> list[c.Col]:
         return [col for col in self.columns if col.in_table]
 

@@ -6,7 +6,7 @@ whatever the number of rows.
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -124,13 +124,8 @@ class Page:
         return self.page > self.pages
 
 
-def _rows_stmt(kind: Kind, filters: BaseFilters, extra: Sequence[ColumnElement] = ()) -> Select:
-    return (
-        select(kind.model)
-        .where(*conditions(kind, filters), *extra)
-        .order_by(*_order(kind, filters.sort))
-        .options(*kind.options)
-    )
+def _rows_stmt(kind: Kind, where: Sequence[ColumnElement], sort: str | None) -> Select:
+    return select(kind.model).where(*where).order_by(*_order(kind, sort)).options(*kind.options)
 
 
 def list_rows(
@@ -143,7 +138,7 @@ def list_rows(
 ) -> Page:
     where = [*conditions(kind, filters), *extra]
     total = session.scalar(select(func.count()).select_from(kind.model).where(*where)) or 0
-    stmt = _rows_stmt(kind, filters, extra).limit(filters.per_page)
+    stmt = _rows_stmt(kind, where, filters.sort).limit(filters.per_page)
     rows = session.scalars(stmt.offset((filters.page - 1) * filters.per_page)).all()
     facets = [facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
     return Page(
@@ -156,9 +151,9 @@ def list_rows(
     )
 
 
-def export_rows(*, session: Session, kind: Kind, filters: BaseFilters) -> Iterator[Any]:
-    """Every row matching the filter (no pagination), streamed in batches."""
-    yield from session.scalars(_rows_stmt(kind, filters).execution_options(yield_per=500))
+def export_rows(*, session: Session, kind: Kind, filters: BaseFilters) -> Sequence[Any]:
+    """Every row matching the filter, in the list's order, without pagination."""
+    return session.scalars(_rows_stmt(kind, conditions(kind, filters), filters.sort)).all()
 
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error, not a miss

@@ -88,7 +88,7 @@ def _register(kind: Kind) -> None:
                       session=session)
 
     def export_csv(filters: Annotated[kind.filters, Query()], session: SessionDep):
-        rows = list(queries.export_rows(session=session, kind=kind, filters=filters))
+        rows = queries.export_rows(session=session, kind=kind, filters=filters)
         cited = queries.citations(session=session, kind=kind, ids=[r.id for r in rows])
         return StreamingResponse(
             csv_lines(kind, iter(rows), cited),
