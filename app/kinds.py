@@ -309,7 +309,7 @@ ASSETS = Kind(
         c.vocab("posture", "Posture", Posture, sort=Asset.posture),
         c.vocab("status", "Status", Status, sort=Asset.status),
         c.ref("site", "Based at", "site", "sites"),
-        c.text("role", "Role", sort=Asset.role),
+        c.text("role", "Role", sort=Asset.role, in_table=False),
         c.text("condition", "Condition", in_table=False),
         c.ref("plan", "Plan", "plan", "plans", name="title", in_table=False),
         *_fact(Asset),
