@@ -121,7 +121,7 @@ def number(key: str, label: str) -> Col:
 
 
 def ref(key: str, label: str, attr: str, kind: str, *, many: bool = False,
-        name: str = "name", in_table: bool = True) -> Col:
+        name: str = "name", in_table: bool = True, empty: str = "not reported") -> Col:
     """A link to another row (or, with `many`, to several), exported as id(s) and name(s)."""
     get = _attr(attr)
 
@@ -133,7 +133,7 @@ def ref(key: str, label: str, attr: str, kind: str, *, many: bool = False,
         links = [Markup('<a href="/{}/{}">{}</a>').format(kind, item.id, getattr(item, name))
                  for item in items(row)]
         if not links:
-            return Markup("<span class=muted>not reported</span>")
+            return Markup("<span class=muted>{}</span>").format(empty)
         return Markup(", ").join(links)
 
     if many:
