@@ -36,6 +36,24 @@ def seed() -> None:
     typer.echo(f"Seed: {report}.")
 
 
+@cli.command("demo-data")
+def demo_data(
+    rows: Annotated[int, typer.Option(min=10, help="Sites, deployments and assets")] = 100_000,
+    database_url: Annotated[str | None, typer.Option(
+        help="Database to fill (default: DATABASE_URL); it must hold no real plan data")] = None,
+) -> None:
+    """Fill a separate database with clearly labelled synthetic rows, for benchmarks."""
+    from app import demo_data as demo
+
+    engine = get_engine(database_url)
+    with typer.progressbar(length=rows, label="Synthetic rows") as bar:
+        try:
+            counts = demo.generate(engine, rows, progress=bar.update)
+        except demo.RealDataPresent as error:
+            raise typer.BadParameter(str(error), param_hint="--database-url") from None
+    typer.echo(f"Wrote {counts} to {engine.url.render_as_string()}.")
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
