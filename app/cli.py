@@ -8,7 +8,7 @@ import uvicorn
 from app import migrate as migrations
 from app import seed as seeding
 from app.config import get_settings
-from app.db import _session_factory, get_engine
+from app.db import get_engine, new_session
 
 cli = typer.Typer(help="Peaceplan: track a proposed peacekeeping deployment plan.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -31,7 +31,7 @@ def downgrade(revision: str = "base") -> None:
 @cli.command()
 def seed() -> None:
     """Load seeds/: create missing rows, bring seeded rows back to their files."""
-    with _session_factory(None)() as session:
+    with new_session() as session:
         report = seeding.load(session)
     typer.echo(f"Seed: {report}.")
 
@@ -64,7 +64,7 @@ def serve(
     """Migrate the database, seed it if empty, and serve the dashboard."""
     settings = get_settings()
     migrations.upgrade(get_engine())
-    with _session_factory(None)() as session:
+    with new_session() as session:
         if seeding.is_empty(session):
             typer.echo(f"Empty database: loading the seed data ({seeding.load(session)}).")
     host, port = host or settings.host, port or settings.port

@@ -32,10 +32,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @lru_cache
-def _session_factory(url: str | None) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(url), expire_on_commit=False)
+def _session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(_engine(url), expire_on_commit=False)
+
+
+def new_session() -> Session:
+    """A session on the configured database; the caller closes it."""
+    return _session_factory(get_settings().database_url)()
 
 
 def get_session() -> Iterator[Session]:
-    with _session_factory(None)() as session:
+    with new_session() as session:
         yield session

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from app import migrate, seed
-from app.models import Asset, Citation, DataStamp, Deployment, Plan, Site, Source, utcnow
+from app.models import Asset, Citation, Deployment, Plan, Site, Source, utcnow
 from app.vocab import AssetType, Certainty, Posture, SiteBasis, SiteKind, SourceKind, Status
 
 PREFIX = "synthetic-"
@@ -40,7 +40,7 @@ def generate(engine: Engine, rows: int, *, seed_value: int = 1,
         if real is not None:
             raise RealDataPresent(f"this database holds real plan data ('{real}'); "
                                   "synthetic rows go in a database of their own")
-        seed._load_countries(session, seed.SEEDS_DIR, seed.Report())
+        seed.load_countries(session, seed.SEEDS_DIR, seed.Report())
         plan, source = _plan_and_source(session)
         n_sites = max(1, rows // 10)
         n_deployments = rows * 3 // 10
@@ -56,10 +56,7 @@ def generate(engine: Engine, rows: int, *, seed_value: int = 1,
                     {"subject_type": table, "subject_id": i, "source_id": source.id}
                     for i in ids[start:start + BATCH]
                 ])
-        stamp = session.get(DataStamp, 1) or DataStamp(id=1, version=0)
-        stamp.version += 1
-        stamp.updated_at = utcnow()
-        session.add(stamp)
+        seed.touch(session)
         session.commit()
     return {"sites": n_sites, "deployments": n_deployments, "assets": n_assets}
 

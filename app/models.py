@@ -135,7 +135,6 @@ class Plan(Fact, Base):
     first_reported_on: Mapped[date | None]
     mandate: Mapped[str | None] = mapped_column(Text)
     command_arrangement: Mapped[str | None] = mapped_column(Text)
-    proposer: Mapped[Country | None] = relationship()
 
 
 class Stakeholder(Fact, Base):
@@ -145,7 +144,6 @@ class Stakeholder(Fact, Base):
     kind: Mapped[StakeholderKind] = mapped_column(vocab(StakeholderKind))
     country_code: Mapped[country_fk]
     title: Mapped[str | None] = mapped_column(String(200))
-    country: Mapped[Country | None] = relationship()
 
 
 class ForceLevel(Fact, Base):
@@ -161,7 +159,6 @@ class ForceLevel(Fact, Base):
     note: Mapped[str | None] = mapped_column(Text)
     plan: Mapped[Plan] = relationship()
     advocate: Mapped[Stakeholder | None] = relationship()
-    country: Mapped[Country | None] = relationship()
 
 
 class Stance(Fact, Base):
@@ -187,7 +184,6 @@ class Demand(Fact, Base):
     status: Mapped[DemandStatus] = mapped_column(vocab(DemandStatus))
     as_of: Mapped[date | None]
     raised_by: Mapped[Stakeholder] = relationship()
-    addressed_to: Mapped[Country | None] = relationship()
 
 
 class Site(Fact, Base):
@@ -200,7 +196,6 @@ class Site(Fact, Base):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     note: Mapped[str | None] = mapped_column(Text)
-    country: Mapped[Country | None] = relationship()
 
 
 deployment_site = Table(
@@ -224,7 +219,6 @@ class Deployment(Fact, Base):
     status: Mapped[Status] = mapped_column(vocab(Status))
     condition: Mapped[str | None] = mapped_column(Text)
     plan: Mapped[Plan] = relationship()
-    country: Mapped[Country | None] = relationship()
     sites: Mapped[list[Site]] = relationship(secondary=deployment_site, order_by=Site.name)
 
 
@@ -244,7 +238,6 @@ class Asset(Fact, Base):
     role: Mapped[str] = mapped_column(String(300))
     condition: Mapped[str | None] = mapped_column(Text)
     plan: Mapped[Plan] = relationship()
-    country: Mapped[Country | None] = relationship()
     site: Mapped[Site | None] = relationship()
 
 

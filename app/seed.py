@@ -108,7 +108,7 @@ def read_seeds(seeds_dir: Path = SEEDS_DIR) -> dict[str, list[dict[str, Any]]]:
 
 def load(session: Session, seeds_dir: Path = SEEDS_DIR) -> Report:
     report = Report()
-    _load_countries(session, seeds_dir, report)
+    load_countries(session, seeds_dir, report)
     seeds = read_seeds(seeds_dir)
     by_key: dict[type[Base], dict[str, Any]] = {}
     for section in SECTIONS:
@@ -133,12 +133,12 @@ def load(session: Session, seeds_dir: Path = SEEDS_DIR) -> Report:
                     report.updated += 1
                 _cite(session, row, data.get("cite") or [], by_key, report)
     if report.changed:
-        _touch(session)
+        touch(session)
     session.commit()
     return report
 
 
-def _load_countries(session: Session, seeds_dir: Path, report: Report) -> None:
+def load_countries(session: Session, seeds_dir: Path, report: Report) -> None:
     memberships = yaml.safe_load((seeds_dir / "countries.yaml").read_text(encoding="utf-8"))
     nato, eu = set(memberships["nato"]), set(memberships["eu"])
     existing = {c.code: c for c in session.scalars(select(Country))}
@@ -272,7 +272,8 @@ def _cite(session, row, cites, by_key, report) -> None:
             report.updated += 1
 
 
-def _touch(session: Session) -> None:
+def touch(session: Session) -> None:
+    """Record that plan data changed: the "last updated" time and data version."""
     stamp = session.get(DataStamp, 1)
     if stamp is None:
         session.add(DataStamp(id=1, version=1, updated_at=utcnow()))
