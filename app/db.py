@@ -6,6 +6,7 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import history  # noqa: F401  (registers the listeners that record every change)
 from app.config import get_settings
 
 
@@ -19,6 +20,7 @@ def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -29,6 +31,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers go on while the seed or an editor writes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    # Let SQLAlchemy, not the sqlite3 module, say where transactions begin: otherwise
+    # SAVEPOINTs run outside a transaction and their release commits.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 @lru_cache

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from sqlalchemy import (
+    JSON,
     Column,
     DateTime,
     Enum,
@@ -16,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from app.vocab import (
     AssetType,
@@ -71,7 +72,18 @@ country_fk = Annotated[
 ]
 
 
-class Fact:
+class Versioned:
+    """A row editors change: its version goes up on every update, and an update based on
+    an older version fails instead of overwriting a colleague's edit unseen."""
+
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class Fact(Versioned):
     """Columns every fact row shares: a stable seed key, how sure we are, and when."""
 
     key: Mapped[str] = mapped_column(String(80), unique=True)
@@ -94,7 +106,7 @@ class Country(Base):
         return f"<Country {self.code}>"
 
 
-class Source(Base):
+class Source(Versioned, Base):
     __tablename__ = "source"
     id: Mapped[intpk]
     key: Mapped[str] = mapped_column(String(80), unique=True)
@@ -109,7 +121,7 @@ class Source(Base):
     cited_in: Mapped["Source | None"] = relationship(remote_side="Source.id")
 
 
-class Citation(Base):
+class Citation(Versioned, Base):
     """A link from one fact row (any kind) to a source, with the words that support it."""
 
     __tablename__ = "citation"
@@ -274,3 +286,46 @@ class DataStamp(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now()
     )
+
+
+# --- History ---
+
+
+class Change(Base):
+    """One act of a user (or of the seed loader, an import, a revert): a group of revisions
+    that is shown, and reverted, as a whole."""
+
+    __tablename__ = "change"
+    id: Mapped[intpk]
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # Who, as they were named at the time: no foreign key, so history outlives accounts.
+    user_id: Mapped[int | None] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(String(300))
+    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("change.id"))
+    revisions: Mapped[list["Revision"]] = relationship(
+        back_populates="change", order_by="Revision.id", lazy="selectin"
+    )
+
+
+class Revision(Base):
+    """One row's state before and after a change (None before a create, after a delete)."""
+
+    __tablename__ = "revision"
+    __table_args__ = (
+        Index("ix_revision_subject", "subject_type", "subject_id"),
+        Index("ix_revision_parent", "parent_type", "parent_id"),
+    )
+    id: Mapped[intpk]
+    change_id: Mapped[int] = mapped_column(ForeignKey("change.id", ondelete="CASCADE"),
+                                           index=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int]
+    # The row a citation belongs to, so a row's history shows its sources changing too.
+    parent_type: Mapped[str | None] = mapped_column(String(40))
+    parent_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    change: Mapped[Change] = relationship(back_populates="revisions")

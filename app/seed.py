@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import Enum, select
 from sqlalchemy.orm import Session
 
+from app import history
 from app.models import (
     Asset,
     Base,
@@ -108,6 +109,7 @@ def read_seeds(seeds_dir: Path = SEEDS_DIR) -> dict[str, list[dict[str, Any]]]:
 
 def load(session: Session, seeds_dir: Path = SEEDS_DIR) -> Report:
     report = Report()
+    history.attribute(session, history.Actor("seed"), "seed", f"Loaded from {seeds_dir.name}/")
     load_countries(session, seeds_dir, report)
     seeds = read_seeds(seeds_dir)
     by_key: dict[type[Base], dict[str, Any]] = {}
@@ -170,7 +172,7 @@ def _context(section: Section, data: dict[str, Any]) -> Iterator[None]:
 
 
 #: Columns a seed file never sets; every other column left out of a row is emptied.
-MANAGED = {"id", "key", "created_at", "updated_at"}
+MANAGED = {"id", "key", "created_at", "updated_at", "version"}
 
 
 def _upsert(session, section, data, existing, by_key, seeds_dir, report) -> Any:
