@@ -57,11 +57,14 @@ SYSTEM = Actor("system")
 
 
 def attribute(session: Session, actor: Actor, action: str, summary: str | None = None,
-              reverts_id: int | None = None) -> None:
-    """Say who makes the next change in `session`, and what it is, until it commits."""
+              reverts_id: int | None = None, at: datetime | None = None) -> None:
+    """Say who makes the next change in `session`, and what it is, until it commits.
+
+    `at` dates the change in the plan's history when that is not the time of recording.
+    """
     session.info[_INFO] = {"actor": actor, "action": action, "summary": summary,
-                           "reverts_id": reverts_id, "change_id": None, "pending": [],
-                           "written": {}}
+                           "reverts_id": reverts_id, "at": at, "change_id": None,
+                           "pending": [], "written": {}}
 
 
 def _state(session: Session) -> dict[str, Any]:
@@ -195,11 +198,13 @@ def _change_id(state: dict[str, Any], connection, subject: tuple[str, int], acti
     if state["change_id"] is None:
         actor: Actor = state["actor"]
         noun = subject[0].replace("_", " ")
+        now = utcnow()
         summary = state["summary"] or f"{action.capitalize()} {noun} {subject[1]}"
         state["change_id"] = connection.execute(
             insert(Change).values(
-                at=utcnow(), user_id=actor.user_id, actor=actor.name, action=state["action"],
-                summary=summary[:300], reverts_id=state["reverts_id"],
+                at=state["at"] or now, recorded_at=now, user_id=actor.user_id,
+                actor=actor.name, action=state["action"], summary=summary[:300],
+                reverts_id=state["reverts_id"],
             ).returning(Change.id)
         ).scalar_one()
     return state["change_id"]

@@ -297,7 +297,10 @@ class Change(Base):
 
     __tablename__ = "change"
     id: Mapped[intpk]
+    # When the change takes effect in the plan's history (what `?as_of=` reads): the time
+    # it was recorded, except that the first seed load is dated by its newest source.
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Who, as they were named at the time: no foreign key, so history outlives accounts.
     user_id: Mapped[int | None] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(80))

@@ -9,6 +9,7 @@ timestamps. Rows without a seed key are never touched.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -109,9 +110,10 @@ def read_seeds(seeds_dir: Path = SEEDS_DIR) -> dict[str, list[dict[str, Any]]]:
 
 def load(session: Session, seeds_dir: Path = SEEDS_DIR) -> Report:
     report = Report()
-    history.attribute(session, history.Actor("seed"), "seed", f"Loaded from {seeds_dir.name}/")
-    load_countries(session, seeds_dir, report)
     seeds = read_seeds(seeds_dir)
+    history.attribute(session, history.Actor("seed"), "seed", f"Loaded from {seeds_dir.name}/",
+                      at=_newest_source_time(seeds) if is_empty(session) else None)
+    load_countries(session, seeds_dir, report)
     by_key: dict[type[Base], dict[str, Any]] = {}
     for section in SECTIONS:
         existing = {row.key: row for row in session.scalars(select(section.model))}
@@ -282,6 +284,15 @@ def touch(session: Session) -> None:
     else:
         stamp.version += 1
         stamp.updated_at = utcnow()
+
+
+def _newest_source_time(seeds: dict[str, list[dict[str, Any]]]) -> datetime | None:
+    """The first load puts the plan into history as of its newest source: the seeded plan
+    is what the reporting said then, not what was known on the day it was loaded."""
+    dates = [row["published_on"] for row in seeds.get("sources", []) if row.get("published_on")]
+    if not dates:
+        return None
+    return datetime.combine(max(dates), time(), tzinfo=UTC)
 
 
 def is_empty(session: Session) -> bool:

@@ -127,3 +127,9 @@ def test_a_rolled_back_change_leaves_no_trace(session):
     session.flush()
     session.rollback()
     assert session.scalar(select(func.count(Revision.id))) == before
+
+
+def test_the_first_seed_load_is_dated_by_its_newest_source(session):
+    seeded = session.scalars(select(Change).where(Change.action == "seed")).one()
+    assert seeded.at.date().isoformat() == "2025-02-21"
+    assert seeded.recorded_at.date() > seeded.at.date()

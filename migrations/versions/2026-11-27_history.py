@@ -35,6 +35,7 @@ def upgrade() -> None:
         "change",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("actor", sa.String(length=80), nullable=False),
         sa.Column("action", sa.String(length=20), nullable=False),
