@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Date, DateTime, delete, event, insert, inspect, select
+from sqlalchemy import Date, DateTime, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import Enum as EnumType
 
@@ -64,7 +64,27 @@ def attribute(session: Session, actor: Actor, action: str, summary: str | None =
     """
     session.info[_INFO] = {"actor": actor, "action": action, "summary": summary,
                            "reverts_id": reverts_id, "at": at, "change_id": None,
-                           "pending": [], "written": {}}
+                           "pending": [], "written": {}, "explicit": actor is not SYSTEM}
+
+
+def change_id(session: Session) -> int | None:
+    """The id of the change under way, once its first row is flushed."""
+    return session.info.get(_INFO, {}).get("change_id")
+
+
+def attributed(session: Session) -> bool:
+    """Whether a writer has already said who makes the change under way (an import that
+    adds many rows is one change, not one per row)."""
+    return session.info.get(_INFO, {}).get("explicit", False)
+
+
+def describe(session: Session, summary: str) -> None:
+    """Set the summary of the change under way (for one only known once rows are saved)."""
+    state = _state(session)
+    state["summary"] = summary[:300]
+    if state["change_id"] is not None:
+        session.execute(update(Change).where(Change.id == state["change_id"])
+                        .values(summary=state["summary"]))
 
 
 def _state(session: Session) -> dict[str, Any]:

@@ -60,6 +60,7 @@ class Kind:
     related: Sequence[c.Related] = ()
     description: str = ""
     cited: bool = True  # rows of this kind carry citations to sources
+    unique: Sequence[str] = ()  # fields that no two rows share (compared ignoring case)
 
     @property
     def subject_type(self) -> str:
@@ -154,6 +155,7 @@ PLANS = Kind(
           Dim("status", "Status", Status, column=Plan.status)],
     search=[Plan.title, Plan.summary, Plan.mandate],
     default_sort="title",
+    unique=("title",),
     related=[
         c.Related("Force levels", "force-levels", lambda p: ForceLevel.plan_id == p.id),
         c.Related("Deployments", "deployments", lambda p: Deployment.plan_id == p.id),
@@ -198,6 +200,7 @@ STAKEHOLDERS = Kind(
           Dim("kind", "Kind", StakeholderKind, column=Stakeholder.kind)],
     search=[Stakeholder.name, Stakeholder.title],
     default_sort="name",
+    unique=("name",),
     related=[
         c.Related("Stances", "stances", lambda s: Stance.stakeholder_id == s.id),
         c.Related("Demands raised", "demands", lambda s: Demand.raised_by_id == s.id),
@@ -268,6 +271,7 @@ SITES = Kind(
           Dim("basis", "Basis", SiteBasis, column=Site.basis)],
     search=[Site.name, Site.note, Site.kind],
     default_sort="name",
+    unique=("name", "country_code"),
     related=[
         c.Related("Deployments", "deployments", lambda s: Deployment.id.in_(
             select(deployment_site.c.deployment_id).where(deployment_site.c.site_id == s.id))),
@@ -359,6 +363,7 @@ SOURCES = Kind(
     dims=[Dim("kind", "Kind", SourceKind, column=Source.kind)],
     search=[Source.title, Source.publisher, Source.text],
     default_sort="-published_on",
+    unique=("title",),
     options=[selectinload(Source.cited_in)],
     related=[
         c.Related(label, slug, _cited_by(model))

@@ -308,7 +308,7 @@ class Change(Base):
     summary: Mapped[str] = mapped_column(String(300))
     reverts_id: Mapped[int | None] = mapped_column(ForeignKey("change.id"))
     revisions: Mapped[list["Revision"]] = relationship(
-        back_populates="change", order_by="Revision.id", lazy="selectin"
+        back_populates="change", order_by="Revision.id"
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import Request
 from jinja2_fragments.fastapi import Jinja2Blocks
 from sqlalchemy.orm import Session
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from app.filters import country_name
 from app.kinds import KINDS, NAV
@@ -16,7 +16,7 @@ from app.queries import dataset_info
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 templates = Jinja2Blocks(directory=TEMPLATES_DIR)
-templates.env.globals.update(kinds=KINDS, nav=NAV)
+templates.env.globals.update(kinds=KINDS, nav=NAV, csrf_field=lambda: "")
 templates.env.filters.update(
     range=lambda r: format_range(r.low, r.high), day=format_date, country=country_name
 )
@@ -30,6 +30,10 @@ def is_htmx_partial(request: Request) -> bool:
         and headers.get("HX-Boosted") != "true"
         and headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def done(request: Request, message: str, url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
 
 
 def query_lists(request: Request) -> dict[str, list[str]]:

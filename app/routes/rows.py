@@ -12,12 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from app import queries
+from app import changelog, forms, queries
 from app.deps import SessionDep
 from app.filters import parse
 from app.kinds import KINDS, Kind
 from app.models import Citation
 from app.templating import query_lists, render
+from app.vocab import Role
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,12 +111,18 @@ def _register(kind: Kind) -> None:
             )
             related.append({"label": section.label, "kind": other, "page": page,
                             "rows": table_rows(other, page)})
+        user = getattr(request.state, "user", None)
+        editor = user is not None and user.can(Role.EDITOR)
         context = {
             "kind": kind,
             "row": row,
             "fields": [(col.label, col.show(row)) for col in kind.columns],
             "citations": cited.get(row.id, []),
             "related": related,
+            "history": changelog.row_history(session, kind, row.id),
+            "editor": editor,
+            "source_choices": forms.options(session, KINDS["sources"])
+            if editor and kind.cited else [],
         }
         return render(request, "rows/detail.html", context, session=session)
 

@@ -1,0 +1,100 @@
+"""Bulk import: a preview with per-row errors first, then all rows or none."""
+
+import csv
+import io
+import json
+
+from sqlalchemy import func, select
+
+from app.models import Asset, Change, Site
+from tests.html import soup
+from tests.test_editing import _report
+
+HEADER = ["plan_id", "country_code", "asset_type", "quantity_low", "quantity_high", "posture",
+          "status", "role", "certainty", "source_id", "quote"]
+
+
+def _csv(session, rows):
+    plan_id = session.scalar(select(Asset.plan_id).limit(1))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    for country, low, high in rows:
+        writer.writerow([plan_id, country, "drone", low, high, "monitoring", "pledged",
+                         f"Imported drones of {country}", "reported", _report(session).id,
+                         "drones"])
+    return buffer.getvalue()
+
+
+def _upload(client, text, kind="assets", name="pledges.csv"):
+    return client.post("/admin/import", data={"kind": kind},
+                       files={"file": (name, text.encode(), "text/csv")})
+
+
+def _count(session, model=Asset):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_preview_then_all_rows_are_written_as_one_change(session, admin_client):
+    text = _csv(session, [("PL", 10, 12), ("NL", 4, 4)])
+    before = _count(session)
+    preview = _upload(admin_client, text)
+    assert preview.status_code == 200
+    assert "all valid" in preview.text
+    assert _count(session) == before  # nothing written by the preview
+
+    form = soup(preview).select_one("form[action='/admin/import/confirm']")
+    data = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    data["text"] = form.select_one("textarea[name=text]").get_text()
+    done = admin_client.post("/admin/import/confirm", data=data, follow_redirects=False)
+    assert done.status_code == 303
+    assert _count(session) == before + 2
+    change = session.scalars(select(Change).order_by(Change.id.desc())).first()
+    assert (change.action, change.actor) == ("import", "admin")
+    assert change.summary == "Imported 2 assets from pledges.csv"
+    listed = admin_client.get("/api/v1/assets?country=PL&asset_type=drone").json()
+    assert [i["quantity_low"] for i in listed["items"]] == [10]
+
+
+def test_one_bad_row_stops_the_whole_file(session, admin_client):
+    text = _csv(session, [("PL", 10, 12), ("XX", -1, 4), ("NL", 9, 3)])
+    before = _count(session)
+    preview = _upload(admin_client, text)
+    assert preview.status_code == 422
+    rows = soup(preview).select("tbody tr")
+    assert [("invalid" in (r.get("class") or [])) for r in rows] == [False, True, True]
+    assert "unknown country code" in rows[1].text and "greater than or equal to 0" in rows[1].text
+    assert "cannot be below" in rows[2].text
+    assert not soup(preview).select("form[action='/admin/import/confirm']")
+    # Posting the text for writing anyway is refused the same way.
+    refused = admin_client.post("/admin/import/confirm",
+                                data={"kind": "assets", "text": text, "name": "x.csv"})
+    assert refused.status_code == 422
+    assert _count(session) == before
+
+
+def test_json_and_duplicates_within_the_file(session, admin_client):
+    source = _report(session).id
+    site = {"name": "Odesa port", "kind": "port", "basis": "candidate", "country_code": "UA",
+            "latitude": 46.49, "longitude": 30.74, "certainty": "unreported",
+            "source_id": source}
+    text = json.dumps([site, {**site, "name": "Mykolaiv port"}, site])
+    before = _count(session, Site)
+    preview = _upload(admin_client, text, kind="sites", name="sites.json")
+    assert preview.status_code == 422
+    rows = soup(preview).select("tbody tr")
+    assert "The same as row 1" in rows[2].text
+    assert _count(session, Site) == before
+
+
+def test_unreadable_files_are_explained(session, admin_client):
+    assert "no header" in _upload(admin_client, "\n\n").text or \
+        "empty" in _upload(admin_client, "\n\n").text
+    assert "Not valid JSON" in _upload(admin_client, "[{", name="x.json").text
+    assert _upload(admin_client, "a,b\n1,2,3\n").status_code == 422
+
+
+def test_import_is_for_admins_with_a_template(session, editor_client, admin_client):
+    assert editor_client.get("/admin/import").status_code == 403
+    header = admin_client.get("/admin/import/assets.csv").text.strip().split(",")
+    assert {"asset_type", "quantity_low", "source_id"} <= set(header)
