@@ -118,3 +118,16 @@ class SourceKind(Vocab):
     ANALYSIS = ("analysis", "Analysis")
     OFFICIAL = ("official", "Official statement")
     REFERENCE = ("reference", "Reference data")
+
+
+class Role(Vocab):
+    """What an account may do. Anonymous visitors read like viewers; editors change plan
+    data; administrators also manage accounts. Members are in ascending order of rights."""
+
+    VIEWER = ("viewer", "Viewer")
+    EDITOR = ("editor", "Editor")
+    ADMIN = ("admin", "Administrator")
+
+    def allows(self, needed: "Role") -> bool:
+        order = list(Role)
+        return order.index(self) >= order.index(needed)
