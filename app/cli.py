@@ -1,14 +1,18 @@
 """The `peaceplan` console command."""
 
+import sys
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from app import accounts
 from app import migrate as migrations
 from app import seed as seeding
 from app.config import get_settings
 from app.db import get_engine, new_session
+from app.form_input import parse_form
+from app.vocab import Role
 
 cli = typer.Typer(help="Peaceplan: track a proposed peacekeeping deployment plan.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -54,6 +58,44 @@ def demo_data(
     typer.echo(f"Wrote {counts} to {engine.url.render_as_string()}.")
 
 
+def first_admin_hint(session) -> str | None:
+    if accounts.count_users(session):
+        return None
+    return ("No accounts yet: anyone can read, nobody can edit. Create the first "
+            "administrator with\n  peaceplan create-user NAME --role admin")
+
+
+@cli.command("create-user")
+def create_user(
+    name: Annotated[str, typer.Argument(help="Sign-in name (not case-sensitive)")],
+    role: Annotated[Role, typer.Option(help="What the account may do")] = Role.EDITOR,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input, for scripts")] = False,
+) -> None:
+    """Create an account; the password is asked for twice, hidden (or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        confirm = password
+    else:
+        password = typer.prompt("Password", hide_input=True)
+        confirm = typer.prompt("Password again", hide_input=True)
+    data, errors = parse_form(accounts.NewUser, {"username": name, "role": role.value,
+                                                 "password": password,
+                                                 "password_confirm": confirm})
+    if data is None:
+        for field, message in errors.items():
+            typer.echo(f"{field.replace('_', ' ').capitalize() or 'Error'}: {message}", err=True)
+        raise typer.Exit(2)
+    migrations.upgrade(get_engine())
+    with new_session() as session:
+        try:
+            user = accounts.create_user(session, data)
+        except accounts.UsernameTaken as taken:
+            typer.echo(f"{taken} Choose another name.", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"Created {user.username} ({user.role.label.lower()}). Sign in at /login.")
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
@@ -67,6 +109,8 @@ def serve(
     with new_session() as session:
         if seeding.is_empty(session):
             typer.echo(f"Empty database: loading the seed data ({seeding.load(session)}).")
+        if hint := first_admin_hint(session):
+            typer.echo(hint)
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Peaceplan on http://{host}:{port}  (database: {get_engine().url!r})")
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,

@@ -1,6 +1,9 @@
 """Typed settings, read from environment variables (and an optional `.env` file)."""
 
+import os
+import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +15,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./peaceplan.db"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Signs session cookies. Production sets it; without it a key is made once and kept in
+    # SECRET_KEY_FILE, which every worker on this machine reads.
+    secret_key: str | None = None
+    secret_key_file: Path = Path(".peaceplan-secret")
+    # Send the session cookie over HTTPS only (set it when serving behind TLS).
+    session_https_only: bool = False
+    session_max_age: int = 7 * 24 * 3600
 
     @field_validator("database_url")
     @classmethod
@@ -21,6 +31,27 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url.removeprefix(prefix)
         return url
+
+
+def secret_key(settings: Settings) -> str:
+    """SECRET_KEY, or the key in SECRET_KEY_FILE, created on first use (mode 600)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.secret_key_file
+    if not path.exists():
+        # Written aside, then linked into place: a link never overwrites, so when several
+        # workers start at once they all end up with the one key that won.
+        draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 @lru_cache

@@ -5,13 +5,12 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
+from app.auth import current_user, require_admin, require_editor, require_signed_in
 from app.db import get_session
+from app.models import User
 
 SessionDep = Annotated[Session, Depends(get_session)]
-from typing import Any  # noqa: E402
-
-from app.auth import current_user, require_admin, require_editor  # noqa: E402
-
-CurrentUser = Annotated[Any, Depends(current_user)]
-EditorUser = Annotated[Any, Depends(require_editor)]
-AdminUser = Annotated[Any, Depends(require_admin)]
+CurrentUser = Annotated[User | None, Depends(current_user)]
+SignedInUser = Annotated[User, Depends(require_signed_in)]
+EditorUser = Annotated[User, Depends(require_editor)]
+AdminUser = Annotated[User, Depends(require_admin)]

@@ -1,19 +1,35 @@
 """The application: middleware, static files, routers and error pages."""
 
 from pathlib import Path
+from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
 
-from app.routes import api, changes, editing, importing, overview, rows
+from app import csrf
+from app.auth import current_user
+from app.config import get_settings, secret_key
+from app.routes import (
+    account,
+    admin_users,
+    api,
+    auth,
+    changes,
+    editing,
+    importing,
+    overview,
+    rows,
+)
 from app.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -24,17 +40,42 @@ def _wants_html(request: Request) -> bool:
     return not (path.startswith("/api/") or path.endswith(".csv") or path in ("/openapi.json",))
 
 
+def _csrf_rejection(request: Request):
+    if not _wants_html(request):
+        return csrf.json_rejection(request)
+    message = ("This form has expired or did not come from this site. "
+               "Go back, reload the page and try again.")
+    return render(request, "error.html", {"status": 403, "message": message},
+                  status_code=403)
+
+
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = FastAPI(
         title="Peaceplan API",
         version="1",
         summary="A proposed peacekeeping deployment plan as data, every figure with its source.",
         docs_url=None,
         redoc_url=None,
+        # Every route knows who asks, so every page can show it.
+        dependencies=[Depends(current_user)],
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    # The last added runs first: the session is read before the CSRF check needs it.
+    app.add_middleware(csrf.CSRFMiddleware, reject=_csrf_rejection)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie="peaceplan_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.session_https_only,
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(overview.router)
+    app.include_router(auth.router)
+    app.include_router(admin_users.router)
+    app.include_router(account.router)
     app.include_router(api.router)
     app.include_router(changes.router)
     app.include_router(importing.router)
@@ -57,6 +98,9 @@ def create_app() -> FastAPI:
     async def html_http_error(request: Request, exc: HTTPException):
         if not _wants_html(request):
             return await http_exception_handler(request, exc)
+        if exc.status_code == 401 and request.method in ("GET", "HEAD"):
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
         context = {"status": exc.status_code, "message": exc.detail}
         return render(request, "error.html", context, status_code=exc.status_code)
 

@@ -27,6 +27,7 @@ from app.vocab import (
     ForceLevelKind,
     Position,
     Posture,
+    Role,
     SiteBasis,
     SiteKind,
     SourceKind,
@@ -46,6 +47,11 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives it back without a zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def vocab(enum: type[Vocab]) -> Enum:
@@ -332,3 +338,56 @@ class Revision(Base):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     change: Mapped[Change] = relationship(back_populates="revisions")
+
+
+# --- Accounts ---
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[intpk]
+    # Stored in lower case: names are compared without regard to case.
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(vocab(Role), default=Role.VIEWER)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    tokens: Mapped[list["ApiToken"]] = relationship(
+        back_populates="user", order_by="ApiToken.created_at.desc()", passive_deletes=True
+    )
+
+    def can(self, needed: Role) -> bool:
+        return self.active and self.role.allows(needed)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class ApiToken(Base):
+    """A bearer token for scripts. Only its SHA-256 is stored; the value is shown once."""
+
+    __tablename__ = "api_token"
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per attempted name, known account or not, so that a lockout says
+    nothing about which names exist and holds across server processes."""
+
+    __tablename__ = "sign_in_throttle"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<SignInThrottle {self.username} {self.failures}>"

@@ -8,6 +8,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from app import csrf
 from app.filters import country_name
 from app.kinds import KINDS, NAV
 from app.quantities import format_date, format_range
@@ -15,8 +16,15 @@ from app.queries import dataset_info
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
-templates = Jinja2Blocks(directory=TEMPLATES_DIR)
-templates.env.globals.update(kinds=KINDS, nav=NAV, csrf_field=lambda: "")
+
+
+def _who(request: Request) -> dict[str, Any]:
+    # Set by the app-wide `current_user` dependency; absent on pages no route rendered.
+    return {"user": getattr(request.state, "user", None)}
+
+
+templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_who])
+templates.env.globals.update(kinds=KINDS, nav=NAV, **csrf.TEMPLATE_GLOBALS)
 templates.env.filters.update(
     range=lambda r: format_range(r.low, r.high), day=format_date, country=country_name
 )
@@ -32,8 +40,19 @@ def is_htmx_partial(request: Request) -> bool:
     )
 
 
+def flash(request: Request, message: str) -> None:
+    """A message for the next full page this browser loads (after a redirect)."""
+    request.session.setdefault("flash", []).append(message)
+
+
 def done(request: Request, message: str, url: str) -> Response:
+    """After a successful form post without HTMX: the message, then redirect (303) to GET."""
+    flash(request, message)
     return RedirectResponse(url, status_code=303)
+
+
+def flashes(request: Request) -> list[str]:
+    return request.session.pop("flash", []) if "session" in request.scope else []
 
 
 def query_lists(request: Request) -> dict[str, list[str]]:
@@ -59,8 +78,10 @@ def render(
     """
     partial = block if is_htmx_partial(request) else None
     context = {**context, "partial": partial is not None}
-    if partial is None and session is not None:
-        context["info"] = dataset_info(session)
+    if partial is None:
+        context["messages"] = [*flashes(request), *context.get("messages", [])]
+        if session is not None:
+            context["info"] = dataset_info(session)
     response = templates.TemplateResponse(
         request, name, context, block_name=partial, status_code=status_code
     )

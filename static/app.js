@@ -21,3 +21,14 @@ function syncFiltersWithUrl() {
   }
 }
 document.addEventListener("htmx:historyRestore", syncFiltersWithUrl);
+
+// After a form swaps its panel in place, put focus where a keyboard user needs it next:
+// the first field with an error, or else the message saying what was done.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const panel = event.detail.target;
+  if (panel.id !== "panel") return;
+  const next = panel.querySelector("[aria-invalid=true]") ?? panel.querySelector(".new-token, .notice");
+  if (!next) return;
+  if (!next.matches("input, select, textarea")) next.tabIndex = -1;
+  next.focus();
+});

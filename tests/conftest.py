@@ -4,9 +4,15 @@ PostgreSQL tests skip with a printed reason when no server answers, unless
 PEACEPLAN_REQUIRE_POSTGRES=1 (set by CI), which turns the skip into a failure.
 """
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+# Before the app reads its settings: tests sign cookies with a fixed key, not a key file.
+os.environ.setdefault("SECRET_KEY", "peaceplan-tests-only-not-secret")
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -14,7 +20,10 @@ from sqlalchemy.orm import Session
 from app import migrate, seed
 from app.db import get_engine, get_session
 from app.main import create_app
+from app.vocab import Role
 from tests.databases import BACKENDS, fresh_database
+from tests.factories import PASSWORD, make_user
+from tests.html import soup
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -44,11 +53,69 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def client(session: Session) -> Iterator[TestClient]:
+def app(session: Session) -> FastAPI:
     app = create_app()
     app.dependency_overrides[get_session] = lambda: session
-    with TestClient(app) as c:
-        yield c
+    return app
+
+
+@pytest.fixture
+def new_client(app: FastAPI) -> Iterator[Callable[[], TestClient]]:
+    """Makes clients of the same app, each with its own cookies."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(TestClient(app))
+
+
+@pytest.fixture
+def client(new_client) -> TestClient:
+    return new_client()
+
+
+# --- Signed-in clients ---
+
+
+def csrf_token_of(client: TestClient) -> str:
+    """The CSRF token of the client's session, read from the sign-in form."""
+    return soup(client.get("/login")).select_one("input[name=csrf_token]")["value"]
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the real form. The client then sends the new session's CSRF token
+    in the X-CSRF-Token header of every request (also kept as `client.csrf_token`, for
+    posting it as the `csrf_token` form field instead); returns it."""
+    client.headers.pop("X-CSRF-Token", None)
+    response = client.post("/login", follow_redirects=False, data={
+        "username": username, "password": password, "csrf_token": csrf_token_of(client)})
+    assert response.status_code == 303, response.text
+    token = csrf_token_of(client)
+    client.headers["X-CSRF-Token"] = token
+    client.csrf_token = token
+    return token
+
+
+def _signed_in(new_client, session: Session, role: Role) -> TestClient:
+    make_user(session, role.value, role=role)
+    client = new_client()
+    sign_in(client, role.value)
+    return client
+
+
+@pytest.fixture
+def viewer_client(new_client, session: Session) -> TestClient:
+    """Signed in as `viewer` (role viewer), password `factories.PASSWORD`."""
+    return _signed_in(new_client, session, Role.VIEWER)
+
+
+@pytest.fixture
+def editor_client(new_client, session: Session) -> TestClient:
+    """Signed in as `editor` (role editor)."""
+    return _signed_in(new_client, session, Role.EDITOR)
+
+
+@pytest.fixture
+def admin_client(new_client, session: Session) -> TestClient:
+    """Signed in as `admin` (role admin)."""
+    return _signed_in(new_client, session, Role.ADMIN)
 
 
 @pytest.fixture

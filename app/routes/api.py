@@ -11,6 +11,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, create_model
 
@@ -141,7 +142,7 @@ def _stale(kind: Kind, row: Any, cited: dict[int, list[Citation]]) -> HTTPExcept
     return HTTPException(409, {
         "message": f"This {kind.singular} changed since the version you sent; nothing was "
                    "written. Here is the current one.",
-        "current": _item(kind, row, cited),
+        "current": jsonable_encoder(_item(kind, row, cited)),
     })
 
 

@@ -123,9 +123,10 @@ def _register(kind: Kind) -> None:
                    data: Posted):
         form = forms.form_for(kind)
         row = _row(session, kind, row_id)
-        raw = {**forms.raw_values(form, data), "version": data.get("version")}
+        raw = forms.raw_values(form, data)
         action = f"/{slug}/{row_id}/edit"
         values, errors = forms.validate(session, form, raw, row_id=row_id)
+        raw["version"] = data.get("version")
         if not str(raw["version"] or "").isdigit():
             errors[""] = "This form has no row version: reload the page and try again."
         if errors:

@@ -54,10 +54,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the live server, for running `peaceplan` commands beside it."""
+    return {**os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('live') / 'peaceplan.db'}"}
+
+
+@pytest.fixture(scope="session")
+def live_server(live_env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ,
-           "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('live') / 'peaceplan.db'}"}
+    env = live_env
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)

@@ -1,0 +1,38 @@
+"""In Chromium: an account made with the console command signs in through the form, sees
+its name in the header, and signs out."""
+
+import subprocess
+import sys
+
+from playwright.sync_api import Page, expect
+
+PASSWORD = "browser test password"
+
+
+def test_sign_in_and_out(page: Page, live_server: str, live_env: dict, artifacts) -> None:
+    created = subprocess.run(
+        [sys.executable, "-m", "app.cli", "create-user", "ada", "--role", "editor",
+         "--password-stdin"],
+        input=PASSWORD + "\n", env=live_env, capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+
+    page.goto("/assets")
+    page.get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server}/login?next=/assets")
+    page.get_by_label("Name").fill("ada")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".problems")).to_have_text("The name or the password is wrong.")
+    expect(page.get_by_label("Name")).to_have_value("ada")
+
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server}/assets")
+    expect(page.locator("#signed-in-user")).to_have_text("ada")
+    expect(page.locator(".account .role")).to_have_text("Editor")
+    page.screenshot(path=artifacts / "signed-in.png")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator(".notice")).to_have_text("Signed out.")
+    expect(page.locator("#signed-in-user")).to_have_count(0)
+    expect(page.locator(".account").get_by_role("link", name="Sign in")).to_be_visible()

@@ -1,0 +1,23 @@
+"""Rows for tests, as plain functions."""
+
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from app import accounts
+from app.models import User
+from app.vocab import Role
+
+PASSWORD = "correct horse battery"
+
+# Argon2 is slow on purpose; one hash per password serves every test user (salt and all).
+_hash = lru_cache(accounts.hash_password)
+
+
+def make_user(session: Session, username: str, role: Role = Role.EDITOR,
+              password: str = PASSWORD, active: bool = True) -> User:
+    user = User(username=username, role=role, active=active,
+                password_hash=_hash(password))
+    session.add(user)
+    session.commit()
+    return user

@@ -1,0 +1,177 @@
+"""Sign-in, sign-out, the lockout after repeated failures, disabled accounts, and which
+role sees which page."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app import accounts
+from app.models import SignInThrottle, User, utcnow
+from app.routes.auth import safe_next
+from app.vocab import Role
+from tests.conftest import csrf_token_of, sign_in
+from tests.factories import PASSWORD, make_user
+from tests.html import soup
+
+
+def _login(client, username, password, **extra):
+    data = {"username": username, "password": password, "csrf_token": csrf_token_of(client),
+            **extra}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
+def test_anonymous_header_offers_sign_in(client):
+    page = soup(client.get("/assets?country=US"))
+    link = page.select_one(".account a")
+    assert link.text == "Sign in" and link["href"] == "/login?next=/assets%3Fcountry%3DUS"
+    assert page.select_one("form[action='/logout']") is None
+    # An anonymous page sets no cookie: nothing to sign until a form needs a token.
+    assert "set-cookie" not in client.get("/assets").headers
+
+
+def test_sign_in_shows_name_role_and_sign_out(client, session):
+    make_user(session, "alice", role=Role.EDITOR)
+    response = _login(client, "Alice", PASSWORD, next="/sites")
+    assert response.status_code == 303 and response.headers["location"] == "/sites"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "peaceplan_session=" in cookie
+    page = soup(client.get("/sites"))
+    assert page.select_one("#signed-in-user").text == "alice"
+    assert page.select_one(".account .role").text == "Editor"
+    assert "Signed in as alice." in page.select_one(".notice").text
+    logout = page.select_one("form[action='/logout']")
+    token = logout.select_one("input[name=csrf_token]")["value"]
+    assert page.select_one("body")["hx-headers"] == f'{{"X-CSRF-Token": "{token}"}}'
+
+    response = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303
+    page = soup(client.get("/"))
+    assert page.select_one("#signed-in-user") is None
+    assert page.select_one(".account a").text == "Sign in"
+
+
+def test_sign_in_starts_a_new_csrf_token(client, session):
+    make_user(session, "alice")
+    before = csrf_token_of(client)
+    assert sign_in(client, "alice") != before
+
+
+@pytest.mark.parametrize("username", ["alice", "nobody"])
+def test_wrong_password_and_unknown_name_get_the_same_answer(client, session, username):
+    make_user(session, "alice")
+    response = _login(client, username, "not the password")
+    assert response.status_code == 401
+    page = soup(response)
+    assert page.select_one(".problems").text.strip() == "The name or the password is wrong."
+    assert page.select_one("input[name=username]")["value"] == username  # kept
+    assert not page.select_one("input[name=password]").get("value")  # never echoed
+    assert page.select_one("#signed-in-user") is None
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("/sites?country=FR", "/sites?country=FR"), ("https://evil.example/", "/"),
+     ("//evil.example/x", "/"), ("/\\evil.example", "/"), ("javascript:alert(1)", "/"),
+     ("", "/"), ("/ok\r\nSet-Cookie: x", "/")],
+)
+def test_next_goes_only_to_local_paths(target, expected):
+    assert safe_next(target) == expected
+
+
+def test_next_from_the_form_is_checked(client, session):
+    make_user(session, "alice")
+    response = _login(client, "alice", PASSWORD, next="https://evil.example/")
+    assert response.headers["location"] == "/"
+
+
+@pytest.mark.parametrize("username", ["alice", "nobody"])
+def test_repeated_failures_lock_the_name(client, session, username):
+    make_user(session, "alice")
+    for _ in range(accounts.FREE_FAILURES - 1):
+        assert "is wrong" in _login(client, username, "wrong password").text
+    response = _login(client, username, "wrong password")
+    message = soup(response).select_one(".problems").text
+    assert response.status_code == 401
+    assert re.search(r"Too many failed sign-ins for this name\. Try again after "
+                     r"\d\d:\d\d UTC \(in about 1 minute\)\.", message)
+    # While locked, even the right password is refused, and says when to retry.
+    response = _login(client, username, PASSWORD)
+    assert "Try again after" in response.text and response.status_code == 401
+    throttle = session.get(SignInThrottle, username)
+    assert throttle.failures == accounts.FREE_FAILURES
+
+    # Once the lockout has passed, the right password works and the count is cleared.
+    session.execute(update(SignInThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
+    session.commit()
+    if username == "alice":
+        assert _login(client, "alice", PASSWORD).status_code == 303
+        assert session.get(SignInThrottle, "alice") is None
+
+
+def test_lockouts_grow_and_are_capped(session):
+    make_user(session, "alice")
+    now = utcnow()
+    lengths = []
+    for _ in range(accounts.FREE_FAILURES + 10):
+        until = accounts._record_failure(session, "alice", now)
+        lengths.append(until and until - now)
+    assert lengths[: accounts.FREE_FAILURES - 1] == [None] * (accounts.FREE_FAILURES - 1)
+    assert lengths[accounts.FREE_FAILURES - 1 : accounts.FREE_FAILURES + 2] == [
+        timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
+    assert lengths[-1] == accounts.LONGEST_LOCKOUT
+    # After a quiet spell the count starts again.
+    later = now + accounts.FORGET_AFTER + timedelta(minutes=1)
+    assert accounts._record_failure(session, "alice", later) is None
+    assert session.get(SignInThrottle, "alice").failures == 1
+
+
+def test_disabled_account_cannot_sign_in_and_its_session_ends(client, session):
+    user = make_user(session, "alice")
+    sign_in(client, "alice")
+    user.active = False
+    session.commit()
+    assert soup(client.get("/")).select_one("#signed-in-user") is None
+    assert client.get("/account/tokens", follow_redirects=False).status_code == 303
+    response = _login(client, "alice", PASSWORD)
+    assert response.status_code == 401 and "disabled" in response.text
+    # A wrong password on a disabled account says only that it is wrong.
+    assert "is wrong" in _login(client, "alice", "wrong password").text
+
+
+def test_password_change_ends_other_sessions(client, session):
+    user = make_user(session, "alice")
+    sign_in(client, "alice")
+    accounts.set_password(session, user, "a brand new password")
+    assert soup(client.get("/")).select_one("#signed-in-user") is None
+
+
+def test_passwords_are_stored_as_argon2id(session):
+    data = accounts.NewUser(username="Bob", role=Role.ADMIN, password="long enough pw",
+                            password_confirm="long enough pw")
+    user = accounts.create_user(session, data)
+    stored = session.scalar(select(User.password_hash).where(User.id == user.id))
+    assert user.username == "bob" and stored.startswith("$argon2id$")
+    assert "long enough pw" not in stored
+
+
+@pytest.mark.parametrize(("fixture", "status"), [
+    ("client", 303), ("viewer_client", 403), ("editor_client", 403), ("admin_client", 200)])
+def test_admin_pages_need_an_admin(request, session, fixture, status):
+    target = make_user(session, "target")
+    http = request.getfixturevalue(fixture)
+    for url in ("/admin/users", f"/admin/users/{target.id}"):
+        response = http.get(url, follow_redirects=False)
+        assert response.status_code == status, (fixture, url)
+        if status == 303:
+            assert response.headers["location"] == "/login?next=" + url
+        if status == 403:
+            assert "administrator role" in response.text
+
+
+def test_header_links_by_role(viewer_client, admin_client):
+    viewer = soup(viewer_client.get("/"))
+    assert viewer.select_one(".account .role").text == "Viewer"
+    assert viewer.select_one("a[href='/admin/users']") is None
+    assert soup(admin_client.get("/")).select_one(".account a[href='/admin/users']")

@@ -1,0 +1,131 @@
+"""Every write route of the app, found by walking `app.routes` (so routes added later are
+covered without listing them), refuses anonymous requests, viewers and requests without a
+valid CSRF token, and changes nothing in the database when it refuses."""
+
+import hashlib
+
+import pytest
+from fastapi import routing
+from sqlalchemy import select, text
+
+from app import accounts
+from app.main import create_app
+from app.models import Base, User
+from app.vocab import Role
+from tests.conftest import csrf_token_of, sign_in
+from tests.factories import make_user
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# Writes open to anyone by design; everything else needs a role. Keep this list short.
+PUBLIC = {("POST", "/login"), ("POST", "/logout")}
+
+
+def _route_contexts(routes):
+    # FastAPI 0.16x keeps included routers as nodes; older versions flatten them.
+    walk = getattr(routing, "iter_route_contexts", None)
+    return list(walk(routes)) if walk else list(routes)
+
+
+def write_routes() -> list[tuple[str, str]]:
+    found = set()
+    for route in _route_contexts(create_app().routes):
+        for method in (getattr(route, "methods", None) or set()) & UNSAFE:
+            found.add((method, route.path))
+    return sorted(found)
+
+
+WRITES = write_routes()
+PROTECTED = [w for w in WRITES if w not in PUBLIC]
+
+
+def url_for(path: str, ids: dict[str, str]) -> str:
+    """A concrete URL: every path parameter filled with an id that exists."""
+    out = path
+    while "{" in out:
+        start, end = out.index("{"), out.index("}")
+        name = out[start + 1 : end].split(":")[0]
+        out = out[:start] + ids.get(name, "1") + out[end + 1 :]
+    return out
+
+
+def fingerprint(session) -> str:
+    """A digest of every row of every table: any insert, update or delete changes it."""
+    session.expire_all()
+    digest = hashlib.sha256()
+    conn = session.connection()
+    for table in Base.metadata.sorted_tables:
+        order = ", ".join(c.name for c in table.primary_key.columns) or "1"
+        for row in conn.execute(text(f"SELECT * FROM {table.name} ORDER BY {order}")):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def ids(session) -> dict[str, str]:
+    """Ids of rows that exist, by parameter name, so a route that checked too late
+    would find something to change."""
+    admin = make_user(session, "someadmin", role=Role.ADMIN)
+    token, _ = accounts.create_token(session, admin, accounts.TokenInput(name="script"))
+    return {"user_id": str(admin.id), "token_id": str(token.id), "row_id": "1", "id": "1"}
+
+
+def test_the_walk_finds_the_write_routes():
+    assert ("POST", "/admin/users") in WRITES and ("POST", "/account/tokens") in WRITES
+    assert set(PUBLIC) <= set(WRITES)
+
+
+def _attempt(client, method, url, token=None):
+    data = {"csrf_token": token} if token else {"name": "x"}
+    if method == "DELETE":
+        return client.request(method, url, headers={"X-CSRF-Token": token or ""})
+    return client.request(method, url, data=data, follow_redirects=False)
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_anonymous_is_refused(client, session, ids, method, path):
+    token = csrf_token_of(client)  # a valid token: only the missing sign-in is wrong
+    before = fingerprint(session)
+    response = _attempt(client, method, url_for(path, ids), token)
+    assert response.status_code == 401, response.text
+    assert fingerprint(session) == before
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_viewer_is_refused(viewer_client, session, ids, method, path):
+    before = fingerprint(session)
+    response = _attempt(viewer_client, method, url_for(path, ids), viewer_client.csrf_token)
+    assert response.status_code == 403, response.text
+    assert fingerprint(session) == before
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_viewer_api_token_is_refused(client, session, ids, method, path):
+    viewer = make_user(session, "robot", role=Role.VIEWER)
+    _, value = accounts.create_token(session, viewer, accounts.TokenInput(name="script"))
+    client.get("/api/v1/assets", headers={"Authorization": f"Bearer {value}"})  # last use
+    before = fingerprint(session)
+    response = client.request(method, url_for(path, ids), json={},
+                              headers={"Authorization": f"Bearer {value}"})
+    assert response.status_code == 403, response.text
+    assert fingerprint(session) == before
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+@pytest.mark.parametrize("token", [None, "", "wrong-token"])
+def test_missing_or_wrong_csrf_token_is_refused(new_client, session, ids, method, path, token):
+    make_user(session, "boss", role=Role.ADMIN)
+    admin = new_client()
+    sign_in(admin, "boss")
+    admin.headers.pop("X-CSRF-Token")
+    before = fingerprint(session)
+    url = url_for(path, ids)
+    if token is None:
+        response = admin.request(method, url, data={"name": "x", "username": "boss"},
+                                 follow_redirects=False)
+    else:
+        response = admin.request(method, url, data={"csrf_token": token, "name": "x"},
+                                 headers={"X-CSRF-Token": token}, follow_redirects=False)
+    assert response.status_code == 403, response.text
+    assert fingerprint(session) == before
+    # Still signed in: the refusal ended nothing.
+    assert session.scalar(select(User.active).where(User.username == "boss"))
