@@ -175,3 +175,12 @@ def test_header_links_by_role(viewer_client, admin_client):
     assert viewer.select_one(".account .role").text == "Viewer"
     assert viewer.select_one("a[href='/admin/users']") is None
     assert soup(admin_client.get("/")).select_one(".account a[href='/admin/users']")
+
+
+def test_htmx_request_without_a_session_is_sent_to_sign_in(client):
+    response = client.post("/account/tokens", data={"name": "x",
+                                                    "csrf_token": csrf_token_of(client)},
+                           headers={"HX-Request": "true",
+                                    "HX-Current-URL": "http://testserver/account/tokens"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/account/tokens"

@@ -129,3 +129,23 @@ def test_missing_or_wrong_csrf_token_is_refused(new_client, session, ids, method
     assert fingerprint(session) == before
     # Still signed in: the refusal ended nothing.
     assert session.scalar(select(User.active).where(User.username == "boss"))
+
+
+ADMIN_PAGES = sorted(
+    route.path for route in _route_contexts(create_app().routes)
+    if "GET" in (getattr(route, "methods", None) or set()) and route.path.startswith("/admin")
+)
+
+
+def test_the_walk_finds_the_admin_pages():
+    assert "/admin/users" in ADMIN_PAGES and "/admin/users/{user_id}" in ADMIN_PAGES
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_every_admin_page_needs_an_admin(client, viewer_client, editor_client, ids, path):
+    url = url_for(path, ids)
+    response = client.get(url, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=/admin")
+    for signed_in in (viewer_client, editor_client):
+        assert signed_in.get(url).status_code == 403

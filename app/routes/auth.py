@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from app import accounts
 from app.auth import sign_in, sign_out
-from app.deps import CurrentUser, SessionDep
+from app.deps import SessionDep
 from app.models import utcnow
 from app.templating import flash, render
 
@@ -35,7 +35,7 @@ def _locked_message(until) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request, user: CurrentUser, next: str = "/"):
+def login_form(request: Request, next: str = "/"):
     """The sign-in form."""
     context = {"values": {"username": "", "next": safe_next(next)}, "errors": {}}
     return render(request, "auth/login.html", context)
