@@ -184,3 +184,9 @@ def test_htmx_request_without_a_session_is_sent_to_sign_in(client):
                                     "HX-Current-URL": "http://testserver/account/tokens"})
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == "/login?next=/account/tokens"
+
+
+def test_decoy_hash_costs_what_a_real_one_does():
+    # An unknown name is checked against the decoy: same algorithm, same parameters.
+    real = accounts.hash_password("whatever password")
+    assert accounts.DECOY_HASH.rsplit("$", 2)[0] == real.rsplit("$", 2)[0]
