@@ -36,7 +36,7 @@ def _csrf_rejection(request: Request):
     message = ("This form has expired or did not come from this site. "
                "Go back, reload the page and try again.")
     return render(request, "error.html", {"status": 403, "message": message},
-                  status_code=403)
+                  block="content", status_code=403)
 
 
 def create_app() -> FastAPI:
@@ -96,7 +96,7 @@ def create_app() -> FastAPI:
                 here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
         context = {"status": exc.status_code, "message": exc.detail}
-        return render(request, "error.html", context, status_code=exc.status_code)
+        return render(request, "error.html", context, block="content", status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def html_validation_error(request: Request, exc: RequestValidationError):
@@ -106,6 +106,6 @@ def create_app() -> FastAPI:
             f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
         ]
         context = {"status": 400, "message": "The address has a bad value.", "problems": problems}
-        return render(request, "error.html", context, status_code=400)
+        return render(request, "error.html", context, block="content", status_code=400)
 
     return app
