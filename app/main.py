@@ -1,7 +1,7 @@
 """The application: middleware, static files, routers and error pages."""
 
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import (
@@ -10,7 +10,7 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -46,7 +46,7 @@ def _csrf_rejection(request: Request):
     message = ("This form has expired or did not come from this site. "
                "Go back, reload the page and try again.")
     return render(request, "error.html", {"status": 403, "message": message},
-                  status_code=403)
+                  block="content", status_code=403)
 
 
 def create_app() -> FastAPI:
@@ -98,11 +98,19 @@ def create_app() -> FastAPI:
     async def html_http_error(request: Request, exc: HTTPException):
         if not _wants_html(request):
             return await http_exception_handler(request, exc)
-        if exc.status_code == 401 and request.method in ("GET", "HEAD"):
-            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
+        if exc.status_code == 401:
+            if request.headers.get("HX-Request") == "true":
+                # Signed out meanwhile (expired, disabled): HTMX loads the sign-in page in
+                # full, to come back to the page the request was made from.
+                page = urlsplit(request.headers.get("HX-Current-URL", "/"))
+                here = page.path + (f"?{page.query}" if page.query else "")
+                return Response(status_code=401,
+                                headers={"HX-Redirect": f"/login?next={quote(here)}"})
+            if request.method in ("GET", "HEAD"):
+                here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
         context = {"status": exc.status_code, "message": exc.detail}
-        return render(request, "error.html", context, status_code=exc.status_code)
+        return render(request, "error.html", context, block="content", status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def html_validation_error(request: Request, exc: RequestValidationError):
@@ -112,6 +120,6 @@ def create_app() -> FastAPI:
             f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
         ]
         context = {"status": 400, "message": "The address has a bad value.", "problems": problems}
-        return render(request, "error.html", context, status_code=400)
+        return render(request, "error.html", context, block="content", status_code=400)
 
     return app

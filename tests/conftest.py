@@ -14,16 +14,30 @@ os.environ.setdefault("SECRET_KEY", "peaceplan-tests-only-not-secret")
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app import migrate, seed
+from app import accounts, migrate, seed
 from app.db import get_engine, get_session
 from app.main import create_app
 from app.vocab import Role
 from tests.databases import BACKENDS, fresh_database
 from tests.factories import PASSWORD, make_user
 from tests.html import soup
+
+APP_HASHER = accounts._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _light_password_hashing() -> Iterator[None]:
+    """Argon2id still, at small costs: a sign-in takes milliseconds instead of a third of a
+    second. The production parameters are checked in test_auth."""
+    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", lambda: light)
+        yield
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

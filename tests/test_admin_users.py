@@ -45,7 +45,7 @@ def test_create_with_htmx_swaps_the_panel(admin_client, session):
     ({"username": "x"}, "username", "Use 2 to 40 letters"),
     ({"username": "no spaces"}, "username", "Use 2 to 40 letters"),
     ({"username": "Admin"}, "username", "There is already an account named admin."),
-    ({"password": "short", "password_confirm": "short"}, "password", "at least 10 characters"),
+    ({"password": "short", "password_confirm": "short"}, "password", "Use at least 10 characters."),
     ({"password_confirm": "something else"}, "password_confirm", "The two passwords differ."),
     ({"role": "superuser"}, "role", "'viewer', 'editor' or 'admin'"),
 ])

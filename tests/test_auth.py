@@ -11,7 +11,7 @@ from app import accounts
 from app.models import SignInThrottle, User, utcnow
 from app.routes.auth import safe_next
 from app.vocab import Role
-from tests.conftest import csrf_token_of, sign_in
+from tests.conftest import APP_HASHER, csrf_token_of, sign_in
 from tests.factories import PASSWORD, make_user
 from tests.html import soup
 
@@ -175,3 +175,21 @@ def test_header_links_by_role(viewer_client, admin_client):
     assert viewer.select_one(".account .role").text == "Viewer"
     assert viewer.select_one("a[href='/admin/users']") is None
     assert soup(admin_client.get("/")).select_one(".account a[href='/admin/users']")
+
+
+def test_htmx_request_without_a_session_is_sent_to_sign_in(client):
+    response = client.post("/account/tokens", data={"name": "x",
+                                                    "csrf_token": csrf_token_of(client)},
+                           headers={"HX-Request": "true",
+                                    "HX-Current-URL": "http://testserver/account/tokens"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/account/tokens"
+
+
+def test_production_hashes_and_the_decoy_cost_the_same():
+    # Tests hash cheaply (conftest); the app uses pwdlib's recommended argon2id, and an
+    # unknown name is checked against a decoy made with the same parameters.
+    assert APP_HASHER() is not accounts._hasher()
+    real = APP_HASHER().hash("whatever password")
+    assert real.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert accounts.DECOY_HASH.rsplit("$", 2)[0] == real.rsplit("$", 2)[0]

@@ -61,7 +61,7 @@ def test_existing_name_is_refused(database):
 
 
 @pytest.mark.parametrize(("args", "typed", "message"), [
-    (["--password-stdin"], "short\n", "Password: String should have at least 10 characters"),
+    (["--password-stdin"], "short\n", "Password: Use at least 10 characters."),
     ([], f"{PASSWORD}\nnot the same one\n", "Password confirm: The two passwords differ."),
 ])
 def test_bad_passwords_are_refused(database, args, typed, message):

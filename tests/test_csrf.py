@@ -83,3 +83,13 @@ def test_a_bad_bearer_token_does_not_fall_back_to_the_cookie(editor_client):
     response = editor_client.post("/account/tokens", data={"name": "x"},
                                   headers={"Authorization": "Bearer pp_nonsense"})
     assert response.status_code == 401
+
+
+def test_htmx_gets_refusals_as_fragments(viewer_client, client):
+    # HTMX swaps a 4xx answer into the form's target: a fragment, not a page in a page.
+    refused = viewer_client.post("/account/tokens", data={"name": "x"},
+                                 headers={"HX-Request": "true"})
+    assert refused.status_code == 403 and "<html" not in refused.text
+    assert "editor role" in refused.text
+    no_token = client.post("/logout", headers={"HX-Request": "true"})
+    assert no_token.status_code == 403 and "<html" not in no_token.text

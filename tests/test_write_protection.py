@@ -5,10 +5,12 @@ valid CSRF token, and changes nothing in the database when it refuses."""
 import hashlib
 
 import pytest
-from fastapi import routing
+from fastapi import APIRouter, routing
+from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from app import accounts
+from app.db import get_session
 from app.main import create_app
 from app.models import Base, User
 from app.vocab import Role
@@ -26,9 +28,9 @@ def _route_contexts(routes):
     return list(walk(routes)) if walk else list(routes)
 
 
-def write_routes() -> list[tuple[str, str]]:
+def write_routes(app=None) -> list[tuple[str, str]]:
     found = set()
-    for route in _route_contexts(create_app().routes):
+    for route in _route_contexts((app or create_app()).routes):
         for method in (getattr(route, "methods", None) or set()) & UNSAFE:
             found.add((method, route.path))
     return sorted(found)
@@ -72,6 +74,27 @@ def ids(session) -> dict[str, str]:
 def test_the_walk_finds_the_write_routes():
     assert ("POST", "/admin/users") in WRITES and ("POST", "/account/tokens") in WRITES
     assert set(PUBLIC) <= set(WRITES)
+
+
+def test_a_route_added_later_is_covered_without_asking(session):
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+    router = APIRouter()
+    calls = []
+
+    @router.post("/later/{thing_id}")
+    def added_later(thing_id: int):
+        calls.append(thing_id)
+        return {}
+
+    app.include_router(router)
+    # The walk sees it, so the role tests above would run against it...
+    assert ("POST", "/later/{thing_id}") in write_routes(app)
+    # ...and the CSRF check stops it before it runs, with no code of its own.
+    with TestClient(app) as http:
+        assert http.post("/later/1", data={"x": "y"}).status_code == 403
+        assert http.post("/later/1", json={}).status_code == 403
+    assert calls == []
 
 
 def _attempt(client, method, url, token=None):
@@ -129,3 +152,23 @@ def test_missing_or_wrong_csrf_token_is_refused(new_client, session, ids, method
     assert fingerprint(session) == before
     # Still signed in: the refusal ended nothing.
     assert session.scalar(select(User.active).where(User.username == "boss"))
+
+
+ADMIN_PAGES = sorted(
+    route.path for route in _route_contexts(create_app().routes)
+    if "GET" in (getattr(route, "methods", None) or set()) and route.path.startswith("/admin")
+)
+
+
+def test_the_walk_finds_the_admin_pages():
+    assert "/admin/users" in ADMIN_PAGES and "/admin/users/{user_id}" in ADMIN_PAGES
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_every_admin_page_needs_an_admin(client, viewer_client, editor_client, ids, path):
+    url = url_for(path, ids)
+    response = client.get(url, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=/admin")
+    for signed_in in (viewer_client, editor_client):
+        assert signed_in.get(url).status_code == 403

@@ -38,8 +38,11 @@ async def create_token(request: Request, user: EditorUser, session: SessionDep):
         return _page(request, session, user, values={"name": form.get("name", "")},
                      errors=errors, status=422)
     token, value = accounts.create_token(session, user, data)
-    return _page(request, session, user, new_token=value,
-                 messages=[f"Created the token “{token.name}”."])
+    response = _page(request, session, user, new_token=value,
+                     messages=[f"Created the token “{token.name}”."])
+    # Neither the browser's cache nor HTMX's history (hx-history="false") keeps the value.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/{token_id}/revoke")

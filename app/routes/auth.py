@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from app import accounts
 from app.auth import sign_in, sign_out
-from app.deps import CurrentUser, SessionDep
+from app.deps import SessionDep
 from app.models import utcnow
 from app.templating import flash, render
 
@@ -35,10 +35,10 @@ def _locked_message(until) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request, user: CurrentUser, next: str = "/"):
+def login_form(request: Request, session: SessionDep, next: str = "/"):
     """The sign-in form."""
     context = {"values": {"username": "", "next": safe_next(next)}, "errors": {}}
-    return render(request, "auth/login.html", context)
+    return render(request, "auth/login.html", context, session=session)
 
 
 @router.post("/login")
@@ -62,7 +62,7 @@ def login(
     if error:
         context = {"values": {"username": username, "next": safe_next(next)},
                    "errors": {"": error}}
-        return render(request, "auth/login.html", context, status_code=401)
+        return render(request, "auth/login.html", context, status_code=401, session=session)
     sign_in(request, user)
     flash(request, f"Signed in as {user.username}.")
     return RedirectResponse(safe_next(next), status_code=303)

@@ -1,6 +1,7 @@
 """In Chromium: an account made with the console command signs in through the form, sees
 its name in the header, and signs out."""
 
+import re
 import subprocess
 import sys
 
@@ -31,6 +32,14 @@ def test_sign_in_and_out(page: Page, live_server: str, live_env: dict, artifacts
     expect(page.locator("#signed-in-user")).to_have_text("ada")
     expect(page.locator(".account .role")).to_have_text("Editor")
     page.screenshot(path=artifacts / "signed-in.png")
+
+    # HTMX sends the session's CSRF token in a header on its own (from <body hx-headers>):
+    # this request carries no form field with it.
+    page.goto("/account/tokens")
+    page.evaluate("htmx.ajax('POST', '/account/tokens', "
+                  "{target: '#panel', values: {name: 'from htmx'}})")
+    expect(page.locator("#new-token")).to_have_text(re.compile(r"^pp_"))
+    expect(page.locator("tbody th")).to_have_text(["from htmx"])
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator(".notice")).to_have_text("Signed out.")
