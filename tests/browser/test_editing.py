@@ -1,0 +1,53 @@
+"""In Chromium: an editor edits a row in place, sees a bad value refused next to its field
+with what they typed kept, saves, finds the change in the row's history and reverts it."""
+
+import subprocess
+import sys
+
+from playwright.sync_api import Page, expect
+
+PASSWORD = "browser editing password"
+
+
+def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server: str,
+                                                        live_env: dict, artifacts) -> None:
+    created = subprocess.run(
+        [sys.executable, "-m", "app.cli", "create-user", "bea", "--role", "editor",
+         "--password-stdin"],
+        input=PASSWORD + "\n", env=live_env, capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    page.goto("/login?next=/assets%3Fasset_type%3Ddrone")
+    page.get_by_label("Name").fill("bea")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server}/assets?asset_type=drone")
+
+    page.locator("tbody a").first.click()
+    detail_url = page.url
+    page.get_by_role("link", name="Edit", exact=True).click()
+    quantity = page.get_by_label("Quantity (at least)")
+    expect(quantity).to_be_visible()
+    page.get_by_label("Condition").fill("Only after a ceasefire")
+    quantity.fill("-5")
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#f-quantity_low-error")
+    expect(error).to_contain_text("greater than or equal to 0")
+    expect(quantity).to_have_value("-5")
+    expect(quantity).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Condition")).to_have_value("Only after a ceasefire")
+    page.screenshot(path=artifacts / "edit-validation-error.png", full_page=True)
+
+    quantity.fill("8")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(detail_url)
+    history = page.locator("section", has=page.locator("#history-h"))
+    expect(history).to_contain_text("Edited asset")
+    expect(history.locator("table.diff")).to_contain_text("Quantity (at least)")
+    expect(page.locator("#record")).to_contain_text("Only after a ceasefire")
+    page.screenshot(path=artifacts / "edit-saved-history.png", full_page=True)
+
+    history.get_by_role("link", name="Edited asset").first.click()
+    page.get_by_role("button", name="Revert this change").click()
+    expect(page.locator("h1")).to_contain_text("Reverted change")
+    page.goto(detail_url)
+    expect(page.locator("#record")).not_to_contain_text("Only after a ceasefire")
