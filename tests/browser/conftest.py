@@ -95,3 +95,17 @@ def base_url(live_server: str) -> str:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def create_user(live_env: dict[str, str]):
+    """Make an account in the live server's database with the console command."""
+
+    def create(name: str, role: str, password: str) -> None:
+        created = subprocess.run(
+            [sys.executable, "-m", "app.cli", "create-user", name, "--role", role,
+             "--password-stdin"],
+            input=password + "\n", env=live_env, capture_output=True, text=True, timeout=60)
+        assert created.returncode == 0, created.stderr
+
+    return create

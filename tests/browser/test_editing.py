@@ -1,21 +1,14 @@
 """In Chromium: an editor edits a row in place, sees a bad value refused next to its field
 with what they typed kept, saves, finds the change in the row's history and reverts it."""
 
-import subprocess
-import sys
-
 from playwright.sync_api import Page, expect
 
 PASSWORD = "browser editing password"
 
 
 def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server: str,
-                                                        live_env: dict, artifacts) -> None:
-    created = subprocess.run(
-        [sys.executable, "-m", "app.cli", "create-user", "bea", "--role", "editor",
-         "--password-stdin"],
-        input=PASSWORD + "\n", env=live_env, capture_output=True, text=True, timeout=60)
-    assert created.returncode == 0, created.stderr
+                                                        create_user, artifacts) -> None:
+    create_user("bea", "editor", PASSWORD)
     page.goto("/login?next=/assets%3Fasset_type%3Ddrone")
     page.get_by_label("Name").fill("bea")
     page.get_by_label("Password").fill(PASSWORD)

@@ -2,20 +2,14 @@
 its name in the header, and signs out."""
 
 import re
-import subprocess
-import sys
 
 from playwright.sync_api import Page, expect
 
 PASSWORD = "browser test password"
 
 
-def test_sign_in_and_out(page: Page, live_server: str, live_env: dict, artifacts) -> None:
-    created = subprocess.run(
-        [sys.executable, "-m", "app.cli", "create-user", "ada", "--role", "editor",
-         "--password-stdin"],
-        input=PASSWORD + "\n", env=live_env, capture_output=True, text=True, timeout=60)
-    assert created.returncode == 0, created.stderr
+def test_sign_in_and_out(page: Page, live_server: str, create_user, artifacts) -> None:
+    create_user("ada", "editor", PASSWORD)
 
     page.goto("/assets")
     page.get_by_role("link", name="Sign in").click()
