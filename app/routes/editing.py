@@ -7,6 +7,7 @@ validation comes back with every typed value and a message next to each bad fiel
 
 from typing import Annotated, Any
 
+import pycountry
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -40,8 +41,6 @@ def finish(request: Request, message: str, url: str) -> Response:
 
 
 def _countries() -> list[tuple[str, str]]:
-    import pycountry
-
     return sorted(((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries),
                   key=lambda pair: pair[1])
 
