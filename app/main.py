@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from app.routes import api, overview, rows
+from app.middleware import AsOfMiddleware
+from app.routes import api, history, overview, rows
 from app.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -21,7 +22,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path.endswith(".csv") or path in ("/openapi.json",))
+    return not (path.startswith("/api/") or path.endswith((".csv", ".atom"))
+                or path in ("/openapi.json",))
 
 
 def create_app() -> FastAPI:
@@ -32,10 +34,13 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # Outermost last: dates links in the page before it is compressed.
+    app.add_middleware(AsOfMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(overview.router)
     app.include_router(api.router)
+    app.include_router(history.router)
     app.include_router(rows.router)
 
     @app.get("/docs", include_in_schema=False)

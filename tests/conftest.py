@@ -16,6 +16,8 @@ from app.db import get_engine, get_session
 from app.main import create_app
 from tests.databases import BACKENDS, fresh_database
 
+pytest_plugins = ["tests.scripted"]  # the `scripted` change history
+
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
