@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.sqltypes import Date
 from sqlalchemy.sql.sqltypes import Enum as EnumType
 
@@ -174,6 +174,11 @@ class Countries:
                 select(Stakeholder.id, Stakeholder.country_code)).all())
         return self._people
 
+    def remember(self, subject: Subject, data: dict | None) -> None:
+        """A row's state seen while reading, so citations of it need not look it up."""
+        if data is not None:
+            self._parents[subject] = data
+
     def load_parents(self, citations: Iterable[dict | None]) -> None:
         """Load the rows these citations belong to, as they stand last."""
         wanted = {(c.get("subject_type"), c.get("subject_id")) for c in citations if c}
@@ -204,10 +209,11 @@ class RowChange:
 class Group:
     label: str
     rows: dict[str, list[RowChange]]  # by action, in the order added, removed, changed
+    totals: dict[str, int]  # by action: more than `rows` holds where the list is cut
 
     @property
     def count(self) -> int:
-        return sum(len(rows) for rows in self.rows.values())
+        return sum(self.totals.values())
 
 
 @dataclass
@@ -216,6 +222,7 @@ class Comparison:
     end: date
     groups: list[Group] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    sizes: dict[int, int] = field(default_factory=dict)  # rows each change touched
 
 
 ACTIONS = ("added", "removed", "changed")
@@ -233,52 +240,63 @@ def href(subject_type: str, subject_id: int, data: dict | None, on: date) -> str
     return f"/{kind.slug}/{subject_id}" + ("" if on >= today() else f"?as_of={on}")
 
 
-def compare(session: Session, start: date, end: date,
-            countries: Sequence[str] = ()) -> Comparison:
+def compare(session: Session, start: date, end: date, countries: Sequence[str] = (),
+            listed: int = 200) -> Comparison:
     """Rows added, removed and changed between the end of `start` and the end of `end`,
-    each with the changes that made it; `countries` keeps the rows involving them."""
+    each with the changes that made it; `countries` keeps the rows involving them. Each
+    kind lists up to `listed` rows per action (a bulk load adds thousands)."""
     since, until = end_of(start), end_of(end)
     period = (Change.at >= since) & (Change.at < until)
-    changes = session.scalars(select(Change).where(period).order_by(Change.at, Change.id)).all()
-    touched = (select(Revision.subject_type, Revision.subject_id)
-               .join(Change, Change.id == Revision.change_id).where(period).distinct()
-               .subquery())
-    old, new = state_at(session, since, touched), state_at(session, until, touched)
-    by_subject: dict[Subject, list[Change]] = defaultdict(list)
-    for change in changes:
-        for revision in change.revisions:
-            by_subject[(revision.subject_type, revision.subject_id)].append(change)
-    places = Countries(session)
-    if countries:
+    changes = session.scalars(select(Change).options(lazyload(Change.revisions))
+                              .where(period).order_by(Change.at, Change.id)).all()
+    made = (select(Revision.subject_type, Revision.subject_id, Revision.change_id)
+            .join(Change, Change.id == Revision.change_id).where(period))
+    by_subject: dict[Subject, list[int]] = defaultdict(list)
+    for subject_type, subject_id, change_id in session.execute(made):
+        by_subject[(subject_type, subject_id)].append(change_id)
+    touched = made.with_only_columns(Revision.subject_type, Revision.subject_id).distinct()
+    old = state_at(session, since, touched.subquery())
+    new = state_at(session, until, touched.subquery())
+    places, wanted = Countries(session), set(countries)
+    if wanted:
         places.load_parents(d for (t, _), d in [*old.items(), *new.items()]
                             if t == Citation.__tablename__)
-    wanted = set(countries)
-    rows: dict[str, dict[str, list[RowChange]]] = defaultdict(lambda: defaultdict(list))
-    kept: set[int] = set()
-    for subject, made_by in by_subject.items():
+    # Classify every row first; describe only the rows listed.
+    found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for subject, change_ids in by_subject.items():
         before, after = old.get(subject), new.get(subject)
         if before == after:  # created and deleted, or changed and changed back, in between
             continue
-        if wanted and not wanted & (places.of(subject[0], before) | places.of(subject[0],
-                                                                             after)):
+        if wanted and not wanted & (places.of(subject[0], before)
+                                    | places.of(subject[0], after)):
             continue
         action = "added" if before is None else "removed" if after is None else "changed"
-        data = after or before
-        rows[subject[0]][action].append(RowChange(
-            subject[0], subject[1], action, title(subject[0], data),
-            href(*subject, data, start if after is None else end),
-            fields(*subject[:1], before, after, ranges_only=action != "changed"),
-            made_by,
-        ))
-        kept.update(c.id for c in made_by)
+        name = title(subject[0], after or before)
+        found[subject[0]][action].append((name.lower(), name, subject, before, after,
+                                          change_ids))
+    by_id = {change.id: change for change in changes}
+    kept = {i for actions in found.values() for rows in actions.values()
+            for *_, change_ids in rows for i in change_ids}
+
+    def described(name, subject, before, after, change_ids) -> RowChange:
+        action = "added" if before is None else "removed" if after is None else "changed"
+        return RowChange(subject[0], subject[1], action, name,
+                         href(*subject, after or before, start if after is None else end),
+                         fields(subject[0], before, after, ranges_only=action != "changed"),
+                         [by_id[i] for i in dict.fromkeys(change_ids)])
+
     order = [KINDS[slug].subject_type for slug in NAV]
     groups = [
         Group(BY_TYPE[t].plural if t in BY_TYPE else "Citations",
-              {a: sorted(rows[t][a], key=lambda r: r.title.lower()) for a in ACTIONS
-               if rows[t][a]})
-        for t in sorted(rows, key=lambda t: order.index(t) if t in order else len(order))
+              {a: [described(*row[1:]) for row in sorted(found[t][a])[:listed]]
+               for a in ACTIONS if found[t][a]},
+              {a: len(found[t][a]) for a in ACTIONS if found[t][a]})
+        for t in sorted(found, key=lambda t: order.index(t) if t in order else len(order))
     ]
-    return Comparison(start, end, groups, [c for c in changes if c.id in kept])
+    sizes = dict(session.execute(
+        select(Revision.change_id, func.count()).where(Revision.change_id.in_(kept))
+        .group_by(Revision.change_id)).all()) if kept else {}
+    return Comparison(start, end, groups, [c for c in changes if c.id in kept], sizes)
 
 
 # --- The feed ---
@@ -292,7 +310,7 @@ class Entry:
     day: date
 
 
-def _line(revision: Revision) -> str:
+def _line(revision: Any) -> str:
     verb = {"create": "added", "update": "changed", "delete": "removed"}[revision.action]
     data = revision.after or revision.before or {}
     name = title(revision.subject_type, data)
@@ -307,32 +325,76 @@ def _line(revision: Revision) -> str:
 def feed(session: Session, countries: Sequence[str] = (), limit: int = 50,
          lines: int = 20) -> list[Entry]:
     """The latest `limit` changes, newest recorded first, involving `countries` if given,
-    each described by up to `lines` rows."""
-    wanted, places = set(countries), Countries(session)
+    each described by up to `lines` rows.
+
+    A change can hold a bulk load's 100,000 rows: only the rows listed are described, and
+    without a country filter only those are read."""
+    wanted = set(countries)
     out: list[Entry] = []
     last_id: int | None = None
     batch = limit if not wanted else 4 * limit
     while len(out) < limit:
-        stmt = select(Change).order_by(Change.id.desc()).limit(batch)
+        stmt = (select(Change).options(lazyload(Change.revisions))
+                .order_by(Change.id.desc()).limit(batch))
         if last_id is not None:
             stmt = stmt.where(Change.id < last_id)
         found = session.scalars(stmt).all()
         if not found:
             break
         last_id = found[-1].id
+        ids = [change.id for change in found]
+        rows = (_matching(session, ids, wanted, lines) if wanted
+                else _first_rows(session, ids, lines))
         for change in found:
-            revisions = change.revisions
-            if wanted:
-                places.load_parents(r.after or r.before for r in revisions
-                                    if r.subject_type == Citation.__tablename__)
-                revisions = [r for r in revisions if wanted & (
-                    places.of(r.subject_type, r.before) | places.of(r.subject_type, r.after))]
-                if not revisions:
-                    continue
-            out.append(Entry(change, [_line(r) for r in revisions[:lines]],
-                             max(0, len(revisions) - lines), change.at.date()))
-            if len(out) == limit:
-                break
+            if change.id in rows:
+                shown, count = rows[change.id]
+                out.append(Entry(change, [_line(r) for r in shown], count - len(shown),
+                                 change.at.date()))
+                if len(out) == limit:
+                    break
+    return out
+
+
+_ROW = (Revision.change_id, Revision.subject_type, Revision.subject_id, Revision.action,
+        Revision.before, Revision.after)
+
+
+def _first_rows(session: Session, ids: list[int], lines: int) -> dict[int, tuple[list, int]]:
+    """The first `lines` revisions of each change, and how many it has."""
+    counts = dict(session.execute(
+        select(Revision.change_id, func.count()).where(Revision.change_id.in_(ids))
+        .group_by(Revision.change_id)).all())
+    rank = func.row_number().over(partition_by=Revision.change_id, order_by=Revision.id)
+    ranked = select(Revision.id, rank.label("rank")).where(
+        Revision.change_id.in_(ids)).subquery()
+    first = session.execute(select(*_ROW).join(ranked, ranked.c.id == Revision.id)
+                            .where(ranked.c.rank <= lines).order_by(Revision.id)).all()
+    out: dict[int, tuple[list, int]] = {i: ([], n) for i, n in counts.items()}
+    for row in first:
+        out[row.change_id][0].append(row)
+    return out
+
+
+def _matching(session: Session, ids: list[int], wanted: set[str],
+              lines: int) -> dict[int, tuple[list, int]]:
+    """The first `lines` revisions of each change involving `wanted` countries, and how
+    many do; read in parts, so a bulk change never sits in memory whole."""
+    places = Countries(session)
+    out: dict[int, tuple[list, int]] = {}
+    result = session.execute(select(*_ROW).where(Revision.change_id.in_(ids))
+                             .order_by(Revision.id).execution_options(yield_per=5000))
+    for part in result.partitions():
+        for r in part:
+            places.remember((r.subject_type, r.subject_id), r.after or r.before)
+        places.load_parents(r.after or r.before for r in part
+                            if r.subject_type == Citation.__tablename__)
+        for r in part:
+            if wanted & (places.of(r.subject_type, r.before) | places.of(r.subject_type,
+                                                                        r.after)):
+                shown, count = out.get(r.change_id, ([], 0))
+                if len(shown) < lines:
+                    shown.append(r)
+                out[r.change_id] = (shown, count + 1)
     return out
 
 

@@ -1,10 +1,14 @@
 """The compare view and the Atom feed, on a scripted change history."""
 
 import xml.etree.ElementTree as ET
+from datetime import date
 
 import feedparser
 import pytest
+from sqlalchemy import func, select
 
+from app import changes
+from app.models import Asset
 from tests.html import soup
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -108,3 +112,10 @@ def test_the_feed_narrows_to_a_country(client, scripted):
 @pytest.mark.parametrize("path", ["/compare", "/changes.atom"])
 def test_history_views_ignore_as_of(client, path):
     assert client.get(f"{path}?as_of=2025-02-20").status_code == 200
+
+
+def test_a_bulk_load_is_listed_in_part_with_its_full_count(session):
+    seeded = changes.compare(session, date(2025, 2, 20), date(2025, 2, 21), listed=2)
+    assets = next(g for g in seeded.groups if g.label == "Assets")
+    assert len(assets.rows["added"]) == 2
+    assert assets.totals["added"] == assets.count == session.scalar(select(func.count(Asset.id)))
