@@ -39,10 +39,20 @@ class FieldChange:
 
 
 def title(subject_type: str, data: dict[str, Any]) -> str:
-    """A short name for a row from its recorded fields."""
+    """A short name for a row from its recorded fields: its kind's own title where that
+    needs no other row, else its first naming field."""
     if subject_type == Citation.__tablename__:
         return (f"source #{data.get('source_id')} cited for "
                 f"{noun(str(data.get('subject_type')))} #{data.get('subject_id')}")
+    kind = BY_TYPE.get(subject_type)
+    if kind is not None:
+        columns = kind.model.__table__.columns
+        try:
+            row = kind.model(**history.restore_values(
+                kind.model, {k: v for k, v in data.items() if k in columns}, None))
+            return _short(kind.title(row))
+        except (AttributeError, TypeError, ValueError):
+            pass  # the title names a related row (a stance's stakeholder), not loaded here
     for key in ("name", "title", "role", "subject", "key"):
         if data.get(key):
             return _short(str(data[key]))

@@ -10,6 +10,7 @@ from app import asof, history
 from app.models import Asset
 from tests.html import result_ids, soup
 from tests.scripted import asset
+from tests.test_query_budget import counting
 
 EDITOR = history.Actor("ana", user_id=7)
 
@@ -140,3 +141,10 @@ def test_a_snapshot_database_refuses_writes(session):
         past.get(Asset, asset(session, "european-drones").id).role = "changed"
         with pytest.raises(Exception, match="readonly"):
             past.commit()
+
+
+def test_a_cached_view_costs_one_statement_on_the_live_database(client, session):
+    client.get("/assets?as_of=2025-02-25")
+    with counting(session) as statements:
+        assert client.get("/assets?as_of=2025-02-25").status_code == 200
+    assert len(statements) == 1, statements

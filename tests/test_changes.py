@@ -29,8 +29,8 @@ def test_compare_lists_the_edit_the_addition_and_the_deletion(client, scripted):
     assert response.status_code == 200
     page = soup(response)
     changed = _rows(page, "Changed")
-    assert "Quantity unknown" in changed["US backstop, ready to act should Russia violate a "
-                                         "peace agreement"]
+    # Named as the tables name it.
+    assert "Quantity unknown" in changed["Fighter jets (US)"]
     edit = page.select_one(f"a[href='/assets/{scripted['jets']}?as_of=2025-03-10']")
     item = edit.find_parent("li")
     assert [d.text for d in item.select("dd del, dd ins")] == ["unknown", "24"]
