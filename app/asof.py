@@ -123,30 +123,42 @@ class _Snapshots:
     def __init__(self, size: int):
         self.size = size
         self.engines: OrderedDict[_Key, Engine] = OrderedDict()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards the dictionaries, never held while building
+        self.building: dict[_Key, threading.Lock] = {}
         self.template: sqlite3.Connection | None = None
         self.builds = 0  # how many snapshots were built, for tests and measurements
 
-    def engine(self, key: _Key, build) -> Engine:
-        # One lock: two requests for the same new date build it once, not twice.
+    def engine(self, key: _Key, build: Callable[[sqlite3.Connection], Engine]) -> Engine:
+        # Two requests for the same new date build it once; other dates do not wait.
         with self.lock:
-            engine = self.engines.get(key)
-            if engine is None:
-                engine = build(self._copy_of_template())
+            engine = self._get(key)
+            if engine is not None:
+                return engine
+            pending = self.building.setdefault(key, threading.Lock())
+        with pending:
+            with self.lock:
+                engine = self._get(key)
+                if engine is not None:
+                    return engine
+                if self.template is None:
+                    self.template = _migrated_template()
+                copy = sqlite3.connect(":memory:", check_same_thread=False)
+                self.template.backup(copy)
+            engine = build(copy)
+            with self.lock:
                 self.builds += 1
                 self.engines[key] = engine
+                self.building.pop(key, None)
                 while len(self.engines) > self.size:
                     # Dropped, not disposed: a request may still be reading it.
                     self.engines.popitem(last=False)
-            self.engines.move_to_end(key)
             return engine
 
-    def _copy_of_template(self) -> sqlite3.Connection:
-        if self.template is None:
-            self.template = _migrated_template()
-        target = sqlite3.connect(":memory:", check_same_thread=False)
-        self.template.backup(target)
-        return target
+    def _get(self, key: _Key) -> Engine | None:
+        engine = self.engines.get(key)
+        if engine is not None:
+            self.engines.move_to_end(key)
+        return engine
 
 
 def _migrated_template() -> sqlite3.Connection:

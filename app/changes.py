@@ -281,25 +281,29 @@ def compare(session: Session, start: date, end: date, countries: Sequence[str] =
                                     | places.of(subject[0], after)):
             continue
         action = "added" if before is None else "removed" if after is None else "changed"
-        name = title(subject[0], after or before)
-        found[subject[0]][action].append((name.lower(), name, subject, before, after,
-                                          change_ids))
+        found[subject[0]][action].append((subject, before, after, change_ids))
     by_id = {change.id: change for change in changes}
     kept = {i for actions in found.values() for rows in actions.values()
             for *_, change_ids in rows for i in change_ids}
 
-    def described(name, subject, before, after, change_ids) -> RowChange:
+    def described(subject, before, after, change_ids) -> RowChange:
         action = "added" if before is None else "removed" if after is None else "changed"
-        return RowChange(subject[0], subject[1], action, name,
+        return RowChange(subject[0], subject[1], action, title(subject[0], after or before),
                          href(*subject, after or before, start if after is None else end),
                          fields(subject[0], before, after, ranges_only=action != "changed"),
                          [by_id[i] for i in dict.fromkeys(change_ids)])
 
+    def listing(rows: list) -> list[RowChange]:
+        # By name; a list too long to show whole is cut in id order, so that only the
+        # rows shown are described.
+        if len(rows) > listed:
+            return [described(*row) for row in sorted(rows, key=lambda r: r[0])[:listed]]
+        return sorted((described(*row) for row in rows), key=lambda r: r.title.lower())
+
     order = [KINDS[slug].subject_type for slug in NAV]
     groups = [
         Group(BY_TYPE[t].plural if t in BY_TYPE else "Citations",
-              {a: [described(*row[1:]) for row in sorted(found[t][a])[:listed]]
-               for a in ACTIONS if found[t][a]},
+              {a: listing(found[t][a]) for a in ACTIONS if found[t][a]},
               {a: len(found[t][a]) for a in ACTIONS if found[t][a]})
         for t in sorted(found, key=lambda t: order.index(t) if t in order else len(order))
     ]
