@@ -1,8 +1,9 @@
-"""Keeps a view of the past in the past: links on a page shown `?as_of=` a date carry that
-date, and nothing can be written through such a view.
+"""Keeps a view of the past in the past: links and forms on a page shown `?as_of=` a date
+carry that date, and a write that carries one is refused.
 
 Doing this on the way out, for every HTML response, means no page, macro or column that
-builds a link has to know about `as_of`, including pages added later.
+builds a link has to know about `as_of`, including pages and forms added later. Links to
+`TIMELESS` addresses, and a link marked `data-present`, are left as they are.
 """
 
 import re
@@ -18,7 +19,10 @@ TIMELESS = ("/static/", "/docs", "/openapi.json", "/compare", "/changes.atom")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 _TAG = re.compile(r"<(?P<name>[a-zA-Z]+)\b(?P<attrs>[^>]*)>")
-_LINK = re.compile(r'\b(?P<attr>href|action|hx-get)="(?P<url>/[^"]*)"')
+# Writes carry the date too, so that the server refuses them rather than apply a form
+# filled in from the past to the present.
+_LINK = re.compile(
+    r'(?<![\w-])(?P<attr>href|action|hx-(?:get|post|put|patch|delete))="(?P<url>/[^"]*)"')
 _METHOD = re.compile(r'\bmethod="(?!get")', re.IGNORECASE)
 
 
@@ -42,9 +46,9 @@ def with_date(html: str, day: str) -> str:
         attrs = match["attrs"]
         if "data-present" in attrs:
             return match[0]
-        if match["name"].lower() == "form":
+        if match["name"].lower() == "form" and not _METHOD.search(attrs):
             action = _LINK.search(attrs)
-            if _METHOD.search(attrs) or (action and _timeless(action["url"])):
+            if action and _timeless(action["url"]):
                 return match[0]
             return f'{match[0]}<input type="hidden" name="as_of" value="{day}">'
         return f"<{match['name']}{_LINK.sub(link, attrs)}>"

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from app import asof, history
+from app.middleware import with_date
 from app.models import Asset
 from tests.html import result_ids, soup
 from tests.scripted import asset
@@ -148,3 +149,21 @@ def test_a_cached_view_costs_one_statement_on_the_live_database(client, session)
     with counting(session) as statements:
         assert client.get("/assets?as_of=2025-02-25").status_code == 200
     assert len(statements) == 1, statements
+
+
+@pytest.mark.parametrize(("html", "dated"), [
+    ('<a href="/assets?country=US#x">', '<a href="/assets?country=US&amp;as_of=2025-02-21#x">'),
+    ('<a href="/static/app.css">', '<a href="/static/app.css">'),
+    ('<a href="/changes.atom">', '<a href="/changes.atom">'),
+    ('<a href="https://example.org/">', '<a href="https://example.org/">'),
+    ('<a href="/assets" data-present>', '<a href="/assets" data-present>'),
+    ('<form action="/assets" method="get">',
+     '<form action="/assets" method="get"><input type="hidden" name="as_of" '
+     'value="2025-02-21">'),
+    # A write from a page of the past goes out dated, to be refused.
+    ('<form method="post" action="/assets/1/edit">',
+     '<form method="post" action="/assets/1/edit?as_of=2025-02-21">'),
+    ('<button hx-post="/assets/1/delete">', '<button hx-post="/assets/1/delete?as_of=2025-02-21">'),
+])
+def test_dating_links(html, dated):
+    assert with_date(html, "2025-02-21") == dated

@@ -119,3 +119,11 @@ def test_a_bulk_load_is_listed_in_part_with_its_full_count(session):
     assets = next(g for g in seeded.groups if g.label == "Assets")
     assert len(assets.rows["added"]) == 2
     assert assets.totals["added"] == assets.count == session.scalar(select(func.count(Asset.id)))
+
+
+def test_compare_offers_the_plan_on_a_date(client):
+    form = soup(client.get("/compare?from=2025-02-21&to=2025-03-01")).select_one("#as-of-form")
+    field = form.select_one("input[type=date]")
+    assert (form["action"], field["name"], field["value"]) == ("/", "as_of", "2025-02-21")
+    submitted = client.get(f"{form['action']}?{field['name']}={field['value']}")
+    assert "21 Feb 2025" in soup(submitted).select_one(".as-of").text
