@@ -68,6 +68,7 @@ def test_the_seed_date_shows_the_seeded_plan_and_earlier_an_empty_one(client, se
     assert empty.status_code == 200 and result_ids(empty, "assets") == set()
     assert "no record before 21 Feb 2025" in soup(empty).select_one(".as-of").text
     assert "None reported" in client.get("/?as_of=2025-02-20").text
+    assert client.get("/api/v1/assets?as_of=0001-01-01").json()["total"] == 0
 
 
 def test_links_on_a_page_of_the_past_keep_its_date(client, scripted):

@@ -61,6 +61,12 @@ def test_compare_defaults_and_bad_dates(client, scripted):
     page = soup(client.get("/compare"))
     assert page.select_one("input[type=date][name=from]")["value"]
     assert page.select_one("input[type=date][name=to]")["value"]
+    # Dates past today mean today; reversed dates are put in order.
+    for query in ("from=9999-12-31&to=2025-03-01", "from=2025-03-10&to=9999-12-31",
+                  "from=0001-01-01&to=2025-02-20"):
+        assert client.get(f"/compare?{query}").status_code == 200, query
+    swapped = soup(client.get("/compare?from=2025-03-10&to=2025-02-21"))
+    assert swapped.select_one("input[name=from]")["value"] == "2025-02-21"
     bad = client.get("/compare?from=soon&to=2025-03-10")
     assert bad.status_code == 400
     assert "YYYY-MM-DD" in soup(bad).select_one(".problems").text

@@ -32,7 +32,8 @@ def compare_dates(request: Request, session: LiveSessionDep):
     today = asof.today()
     end = min(days["to"] or today, today)
     first = session.scalar(changes.first_change_at())
-    start = days["from"] or max(end - timedelta(days=7), first.date() if first else end)
+    start = min(days["from"] or max(end - timedelta(days=7), first.date() if first else end),
+                today)
     start, end = min(start, end), max(start, end)
     context = {
         "filters": filters,
