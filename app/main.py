@@ -34,7 +34,7 @@ def create_app() -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    # Outermost last: dates links in the page before it is compressed.
+    # Added before GZip, so inside it: links are dated before the page is compressed.
     app.add_middleware(AsOfMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

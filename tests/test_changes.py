@@ -7,7 +7,7 @@ import feedparser
 import pytest
 from sqlalchemy import func, select
 
-from app import changes
+from app import compare
 from app.models import Asset
 from tests.html import soup
 
@@ -121,7 +121,7 @@ def test_history_views_ignore_as_of(client, path):
 
 
 def test_a_bulk_load_is_listed_in_part_with_its_full_count(session):
-    seeded = changes.compare(session, date(2025, 2, 20), date(2025, 2, 21), listed=2)
+    seeded = compare.compare(session, date(2025, 2, 20), date(2025, 2, 21), listed=2)
     assets = next(g for g in seeded.groups if g.label == "Assets")
     assert len(assets.rows["added"]) == 2
     assert assets.totals["added"] == assets.count == session.scalar(select(func.count(Asset.id)))

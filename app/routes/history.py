@@ -6,7 +6,7 @@ from datetime import UTC, timedelta
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 
-from app import asof, changes
+from app import asof, compare, feed
 from app.deps import LiveSessionDep
 from app.filters import FilterProblem, parse
 from app.overview import OverviewFilters, country_choices
@@ -31,14 +31,14 @@ def compare_dates(request: Request, session: LiveSessionDep):
             days[param] = None
     today = asof.today()
     end = min(days["to"] or today, today)
-    first = session.scalar(changes.first_change_at())
+    first = session.scalar(compare.first_change_at())
     start = min(days["from"] or max(end - timedelta(days=7), first.date() if first else end),
                 today)
     start, end = min(start, end), max(start, end)
     context = {
         "filters": filters,
         "problems": problems,
-        "comparison": changes.compare(session, start, end, filters.country),
+        "comparison": compare.compare(session, start, end, filters.country),
         "countries": country_choices(session, filters),
         "today": today,
     }
@@ -54,14 +54,14 @@ def changes_feed(request: Request, session: LiveSessionDep):
         raise RequestValidationError([{"type": "value_error", "loc": ("query", p.param),
                                        "msg": p.message, "input": p.value} for p in problems])
     base = str(request.base_url)
-    entries = changes.feed(session, filters.country, limit=FEED_SIZE)
+    entries = feed.feed(session, filters.country, limit=FEED_SIZE)
     context = {
         "entries": entries,
         "filters": filters,
         "feed_id": _urn(f"{base}changes.atom{filters.query()}"),
         "entry_id": lambda change: _urn(f"{base}changes/{change.id}"),
         "link": lambda entry: "/compare?from={}&to={}#change-{}".format(
-            *changes.period_of(entry.day), entry.change.id),
+            *feed.period_of(entry.day), entry.change.id),
         "base": base.rstrip("/"),
         "utc": UTC,
         "updated": max((e.change.recorded_at for e in entries), default=asof.utcnow()),
