@@ -19,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from app import csrf
 from app.auth import current_user
 from app.config import get_settings, secret_key
+from app.middleware import AsOfMiddleware
 from app.routes import (
     account,
     admin_users,
@@ -26,6 +27,7 @@ from app.routes import (
     auth,
     changes,
     editing,
+    history,
     importing,
     overview,
     rows,
@@ -37,7 +39,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path.endswith(".csv") or path in ("/openapi.json",))
+    return not (path.startswith("/api/") or path.endswith((".csv", ".atom"))
+                or path in ("/openapi.json",))
 
 
 def _csrf_rejection(request: Request):
@@ -60,6 +63,8 @@ def create_app() -> FastAPI:
         # Every route knows who asks, so every page can show it.
         dependencies=[Depends(current_user)],
     )
+    # Added before GZip, so inside it: links are dated before the page is compressed.
+    app.add_middleware(AsOfMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     # The last added runs first: the session is read before the CSRF check needs it.
     app.add_middleware(csrf.CSRFMiddleware, reject=_csrf_rejection)
@@ -77,6 +82,7 @@ def create_app() -> FastAPI:
     app.include_router(admin_users.router)
     app.include_router(account.router)
     app.include_router(api.router)
+    app.include_router(history.router)
     app.include_router(changes.router)
     app.include_router(importing.router)
     # Before the rows: `/{kind}/new` would otherwise be taken for a row id.

@@ -32,3 +32,17 @@ document.addEventListener("htmx:afterSwap", (event) => {
   if (!next.matches("input, select, textarea")) next.tabIndex = -1;
   next.focus();
 });
+
+// On a page of the past, "Back to the present" leads to the view now shown, filters
+// included: keep it in step when HTMX changes the URL without reloading the page.
+function syncPresentLink() {
+  const link = document.querySelector("a[data-present]");
+  if (!link) return;
+  const params = new URLSearchParams(window.location.search);
+  params.delete("as_of");
+  const query = params.toString();
+  link.href = window.location.pathname + (query ? `?${query}` : "");
+}
+for (const name of ["htmx:pushedIntoHistory", "htmx:historyRestore"]) {
+  document.addEventListener(name, syncPresentLink);
+}

@@ -39,6 +39,8 @@ def _light_password_hashing() -> Iterator[None]:
         patch.setattr(accounts, "_hasher", lambda: light)
         yield
 
+pytest_plugins = ["tests.scripted"]  # the `scripted` change history
+
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:

@@ -10,4 +10,4 @@ def soup(response) -> BeautifulSoup:
 def result_ids(response, slug: str) -> set[int]:
     """Ids of the rows in the results table, read from their links to detail pages."""
     links = soup(response).select(f"tbody a[href^='/{slug}/']")
-    return {int(a["href"].rsplit("/", 1)[1]) for a in links}
+    return {int(a["href"].partition("?")[0].rsplit("/", 1)[1]) for a in links}
