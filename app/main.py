@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
-from app.routes import api, overview, rows
+from app.routes import api, maps, overview, rows
 from app.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -36,6 +36,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(overview.router)
     app.include_router(api.router)
+    app.include_router(maps.router)
     app.include_router(rows.router)
 
     @app.get("/docs", include_in_schema=False)

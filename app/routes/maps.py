@@ -1,0 +1,42 @@
+"""The map of sites (`/map`) and its data as GeoJSON (`/sites.geojson`).
+
+Both take the sites list's filter, so `/map?country=UA`, `/sites.geojson?country=UA` and
+`/sites?country=UA` select the same sites.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from app import kinds, sitemap
+from app.deps import SessionDep
+from app.routes.rows import render_list
+
+router = APIRouter(include_in_schema=False)
+
+SiteFilters = kinds.SITES.filters
+
+
+@router.get("/map", name="show_map")
+def show_map(request: Request, session: SessionDep):
+    """Sites on a map, with what would stand at each; those without coordinates beside it."""
+    return render_list(
+        request, session, kinds.SITES, path="/map", listing="map/_listing.html",
+        per_page=sitemap.MAP_LIMIT,
+        extra=lambda page: {
+            "points": sitemap.points(session, list(page.rows), page.citations),
+            "title": "Map of sites",
+            "lede": "Where troops and assets would stand. Hollow, dashed markers are candidate "
+                    "sites that no report names.",
+            "with_map": True,
+        },
+    )
+
+
+@router.get("/sites.geojson", name="sites_geojson")
+def sites_geojson(filters: Annotated[SiteFilters, Query()], session: SessionDep):
+    """Every site matching the filter as a GeoJSON FeatureCollection (no coordinates: null
+    geometry)."""
+    collection = sitemap.feature_collection(sitemap.all_points(session, filters))
+    return JSONResponse(collection, media_type="application/geo+json")
