@@ -21,7 +21,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path.endswith(".csv") or path in ("/openapi.json",))
+    return not (path.startswith("/api/") or path.endswith((".csv", ".geojson"))
+                or path in ("/openapi.json",))
 
 
 def create_app() -> FastAPI:

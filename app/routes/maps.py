@@ -30,6 +30,7 @@ def show_map(request: Request, session: SessionDep):
             "lede": "Where troops and assets would stand. Hollow, dashed markers are candidate "
                     "sites that no report names.",
             "with_map": True,
+            "lead": "map/_lead.html",
         },
     )
 
