@@ -61,10 +61,15 @@ def points(session: Session, rows: list[Site],
                       cited.get(s.id, [])) for s in rows]
 
 
-def all_points(session: Session, filters: BaseFilters) -> list[SitePoint]:
-    rows = list(queries.export_rows(session=session, kind=kinds.SITES, filters=filters))
-    cited = queries.citations(session=session, kind=kinds.SITES, ids=[s.id for s in rows])
-    return points(session, rows, cited)
+def page_points(session: Session, filters: BaseFilters,
+                per_page: int = MAP_LIMIT) -> tuple[queries.Page, list[SitePoint]]:
+    """The first `per_page` sites of a filter (or the filter's own page, if it names one),
+    with what stands at each."""
+    if "per_page" not in filters.model_fields_set:
+        filters = filters.model_copy(update={"per_page": per_page})
+    page = queries.list_rows(session=session, kind=kinds.SITES, filters=filters,
+                             with_facets=False)
+    return page, points(session, list(page.rows), page.citations)
 
 
 def feature(point: SitePoint) -> dict[str, Any]:
@@ -110,5 +115,8 @@ def feature(point: SitePoint) -> dict[str, Any]:
     }
 
 
-def feature_collection(sites: list[SitePoint]) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": [feature(p) for p in sites]}
+def feature_collection(page: queries.Page, sites: list[SitePoint]) -> dict[str, Any]:
+    """The features of one page of sites; `total`, `page` and `per_page` say whether there
+    are more (GeoJSON allows such foreign members)."""
+    return {"type": "FeatureCollection", "total": page.total, "page": page.page,
+            "per_page": page.per_page, "features": [feature(p) for p in sites]}

@@ -135,3 +135,20 @@ def test_overview_and_sites_link_to_the_filtered_map(client):
     assert overview.select_one("#map-data")["data-src"] == "/sites.geojson?country=UA"
     assert overview.select_one("a[href='/map?country=UA']")
     assert soup(client.get("/sites?kind=port")).select_one("a[href='/map?kind=port']")
+
+
+def test_geojson_comes_in_pages_of_at_most_500(client, session):
+    everything = client.get("/sites.geojson?sort=name").json()
+    assert (everything["total"], everything["page"], everything["per_page"]) == (11, 1, 500)
+    second = client.get("/sites.geojson?sort=name&per_page=4&page=2").json()
+    assert second["total"] == 11
+    assert [f["id"] for f in second["features"]] == [
+        f["id"] for f in everything["features"][4:8]]
+    assert client.get("/sites.geojson?per_page=501").status_code == 422
+
+
+def test_site_page_links_to_its_place_on_the_map(client, session):
+    odesa = session.scalars(select(Site).where(Site.name == "Port of Odesa")).one()
+    link = soup(client.get(f"/sites/{odesa.id}")).select_one(f"a[href='/map#site-{odesa.id}']")
+    assert link and link.text == "Show on the map"
+    assert soup(client.get("/map")).select_one(f"tr#site-{odesa.id}")

@@ -37,7 +37,7 @@ def show_map(request: Request, session: SessionDep):
 
 @router.get("/sites.geojson", name="sites_geojson")
 def sites_geojson(filters: Annotated[SiteFilters, Query()], session: SessionDep):
-    """Every site matching the filter as a GeoJSON FeatureCollection (no coordinates: null
-    geometry)."""
-    collection = sitemap.feature_collection(sitemap.all_points(session, filters))
+    """Sites matching the filter as a GeoJSON FeatureCollection, up to 500 a page (a site
+    without coordinates has a null geometry)."""
+    collection = sitemap.feature_collection(*sitemap.page_points(session, filters))
     return JSONResponse(collection, media_type="application/geo+json")

@@ -11,6 +11,9 @@ from app.templating import query_lists, render
 
 router = APIRouter(include_in_schema=False)
 
+#: Sites listed in the printable brief; the map page lists the rest.
+BRIEF_SITES = 15
+
 
 @router.get("/", name="overview")
 def show_overview(request: Request, session: SessionDep):
@@ -34,13 +37,15 @@ def show_brief(request: Request, session: SessionDep):
     """One printable page for the chosen countries: figures, map, tables and sources."""
     filters, problems = parse(OverviewFilters, query_lists(request))
     o = overview(session, filters)
-    points = sitemap.all_points(session, kinds.SITES.filters(country=filters.country))
+    sites, points = sitemap.page_points(session, kinds.SITES.filters(country=filters.country),
+                                        per_page=BRIEF_SITES)
     context = {
         "filters": filters,
         "problems": problems,
         "o": o,
         "charts": overview_charts(session, filters, o),
         "points": points,
+        "sites_total": sites.total,
         "sources": cited_sources(o, points),
         "with_map": True,
     }

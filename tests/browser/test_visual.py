@@ -84,6 +84,14 @@ def test_a_row_can_be_shown_on_the_map_and_markers_work_by_keyboard(page: Page,
     expect(page.locator("tr.selected")).to_contain_text("Port of Chornomorsk")
 
 
+def test_site_page_link_opens_its_marker(page: Page, base_url: str) -> None:
+    page.goto("/sites?q=odesa")
+    page.get_by_role("link", name="Port of Odesa").click()
+    page.get_by_role("link", name="Show on the map").click()
+    expect(page).to_have_url(re.compile(r"/map#site-\d+$"))
+    expect(page.locator(".leaflet-popup")).to_contain_text("Port of Odesa")
+
+
 def test_overview_map_panel(page: Page, base_url: str) -> None:
     page.goto("/")
     _map_ready(page)
