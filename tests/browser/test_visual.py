@@ -103,6 +103,17 @@ def test_overview_map_panel(page: Page, base_url: str) -> None:
         "href", "/map?country=US")
 
 
+def test_timeline_date_range_updates_in_place(page: Page, base_url: str, artifacts) -> None:
+    page.goto("/events")
+    expect(page.locator("ol.timeline > li")).to_have_count(8)
+    page.get_by_label("From").fill("2025-02-22")
+    page.get_by_label("From").dispatch_event("change")
+    expect(page).to_have_url(re.compile(r"/events\?since=2025-02-22$"))
+    expect(page.locator("ol.timeline > li")).to_have_count(1)
+    expect(page.locator("#announce")).to_have_text("1 events match.")
+    page.screenshot(path=artifacts / "timeline-since.png", full_page=True)
+
+
 def test_map_page_without_javascript_lists_every_site(browser, base_url: str) -> None:
     context = browser.new_context(java_script_enabled=False, base_url=base_url)
     page = context.new_page()
