@@ -97,13 +97,16 @@
       state.markers.set(String(f.id), marker);
       placed.push([lat, lon]);
     }
-    if (placed.length) {
-      map.fitBounds(L.latLngBounds(placed).pad(0.4), { maxZoom: 7 });
-    } else {
-      map.fitBounds(UKRAINE);
-    }
+    state.bounds = placed.length ? L.latLngBounds(placed).pad(0.4) : L.latLngBounds(UKRAINE);
+    fit();
     announce(`Map shows ${placed.length} site${placed.length === 1 ? "" : "s"}.`);
     showFromHash();
+  }
+
+  function fit() {
+    if (!state?.bounds) return;
+    state.map.invalidateSize({ animate: false });
+    state.map.fitBounds(state.bounds, { maxZoom: 7, animate: false });
   }
 
   function announce(text) {
@@ -148,7 +151,7 @@
         zoomSnap: 0.25, scrollWheelZoom: false, attributionControl: false,
       });
       map.fitBounds(UKRAINE);
-      state = { map, markers: new Map(), layer: null, src: null };
+      state = { map, markers: new Map(), layer: null, src: null, bounds: null };
       loadBoundaries().then((data) => boundaryLayers(map, data));
     }
     const src = source.dataset.src;
@@ -167,6 +170,10 @@
   document.addEventListener("DOMContentLoaded", refresh);
   document.addEventListener("htmx:afterSettle", refresh);
   window.addEventListener("hashchange", showFromHash);
+  // Print layouts give the map another size (the brief puts it beside its table): refit.
+  window.addEventListener("beforeprint", fit);
+  window.addEventListener("afterprint", fit);
+  window.matchMedia("print").addEventListener("change", fit);
   document.addEventListener("click", (event) => {
     const link = event.target.closest("[data-show-site]");
     if (link && showSite(link.dataset.showSite)) {

@@ -164,12 +164,15 @@ def test_keyboard_reaches_filters_with_a_visible_focus(page: Page, base_url: str
     expect(page).to_have_url(re.compile(r"asset_type=drone"))
 
 
-def test_brief_prints_to_pdf(page: Page, base_url: str, artifacts) -> None:
-    page.goto("/brief?country=FR")
+@pytest.mark.parametrize("query", ["", "?country=UA", "?country=FR"])
+def test_brief_prints_on_one_page(page: Page, base_url: str, artifacts, query: str) -> None:
+    page.goto(f"/brief{query}")
     _map_ready(page)
     page.emulate_media(media="print")
     expect(page.locator("header.site")).to_be_hidden()
     expect(page.locator(".filters, .facets")).to_have_count(0)
-    pdf = page.pdf(format="A4", print_background=True)
-    (artifacts / "brief-FR.pdf").write_bytes(pdf)
-    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, "the brief is one A4 page"
+    for paper in ("A4", "Letter"):
+        pdf = page.pdf(format=paper, print_background=True)
+        (artifacts / f"brief{query.replace('?country=', '-')}-{paper}.pdf").write_bytes(pdf)
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert pages == 1, f"/brief{query} takes {pages} {paper} pages"
