@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app import kinds, overview, queries
 from app.filters import BaseFilters
 from app.models import Asset, Stance
-from app.quantities import Range
+from app.quantities import Range, total
 from app.vocab import AssetType, Position, Posture
 
 
@@ -75,22 +75,23 @@ def troops(groups: Sequence[overview.Group], levels: Sequence[overview.Headline]
                  note="Dashed lines: the plan's proposed and requested force levels.")
 
 
-def assets(counts: Sequence[tuple[str, str, int]], groups: Sequence[overview.Group]) -> Chart:
-    """Asset entries by type, each bar split by posture; quantities where reported."""
+def assets(sums: Sequence[queries.GroupSum], href: Callable[[str], str]) -> Chart:
+    """Asset entries by type, each bar split by posture, with the quantity where reported;
+    from range sums keyed by (asset type, posture)."""
     postures = list(Posture)
-    quantities = {g.key: g for g in groups}
-    by_type: dict[str, list[Part]] = {}
-    for asset_type, posture, n in counts:
-        style = postures.index(Posture(posture))
-        by_type.setdefault(asset_type, []).append(Part(Posture(posture).label, n, style))
+    by_type: dict[str, list[queries.GroupSum]] = {}
+    for g in sums:
+        by_type.setdefault(str(g.key[0]), []).append(g)
     bars = []
-    for asset_type, parts in by_type.items():
-        n = sum(p.value for p in parts)
-        group = quantities.get(asset_type)
-        quantity = f"quantity {group.amount}" if group else ""
+    for asset_type, groups in by_type.items():
+        groups.sort(key=lambda g: postures.index(Posture(g.key[1])))
+        parts = [Part(Posture(g.key[1]).label, g.rows, postures.index(Posture(g.key[1])))
+                 for g in groups]
+        n = sum(g.rows for g in groups)
+        quantity = total(Range(g.low, g.high) for g in groups)
         bars.append(Bar(AssetType(asset_type).label, Range(n, n),
-                        f"{n} {'entry' if n == 1 else 'entries'}, {quantity}",
-                        group.href if group else None, parts))
+                        f"{n} {'entry' if n == 1 else 'entries'}, quantity {quantity}",
+                        href(asset_type), parts))
     bars.sort(key=lambda b: (-(b.amount.low or 0), b.label))
     key = [Part(p.label, 0, i) for i, p in enumerate(postures)]
     return Chart("assets", "Assets by type and posture", "entries", bars, key=key)
@@ -111,10 +112,11 @@ def overview_charts(session: Session, filters: overview.OverviewFilters,
                     o: overview.Overview) -> dict[str, Chart]:
     """The overview's charts, from the figures its tables show."""
     narrowed = kinds.STANCES.filters(country=filters.country)
+    asset_filters = kinds.ASSETS.filters(country=filters.country)
     return {
         "troops": troops(o.troops_by_contributor, o.levels),
-        "assets": assets(asset_counts(session, kinds.ASSETS.filters(country=filters.country)),
-                         o.assets_by_type),
+        "assets": assets(asset_sums(session, asset_filters),
+                         overview.asset_type_href(asset_filters)),
         "stances": stances([(p, len(rows)) for p, rows in o.stances.items()],
                            lambda p: "/stances" + narrowed.query(position=[p])),
     }
@@ -125,18 +127,19 @@ def stance_counts(session: Session, narrowed: BaseFilters) -> list[tuple[str, in
         session, kind=kinds.STANCES, filters=narrowed, keys=[Stance.position])]
 
 
-def asset_counts(session: Session, narrowed: BaseFilters) -> list[tuple[str, str, int]]:
-    return [(str(t), str(p), n) for t, p, n in queries.counts_by(
-        session, kind=kinds.ASSETS, filters=narrowed, keys=[Asset.asset_type, Asset.posture])]
+def asset_sums(session: Session, narrowed: BaseFilters) -> list[queries.GroupSum]:
+    return queries.sums_by(session, kind=kinds.ASSETS, filters=narrowed,
+                           key=[Asset.asset_type, Asset.posture], low=Asset.quantity_low,
+                           high=Asset.quantity_high)
 
 
 def _deployment_charts(session: Session, filters: BaseFilters) -> list[Chart]:
-    return [troops(overview.troops_by_contributor(session, filters),
+    return [troops(overview.troops_by_contributor(session, filters, sources=False),
                    overview.plan_levels(session))]
 
 
 def _asset_charts(session: Session, filters: BaseFilters) -> list[Chart]:
-    return [assets(asset_counts(session, filters), overview.assets_by_type(session, filters))]
+    return [assets(asset_sums(session, filters), overview.asset_type_href(filters))]
 
 
 def _stance_charts(session: Session, filters: BaseFilters) -> list[Chart]:

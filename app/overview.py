@@ -66,8 +66,8 @@ def _filters(kind: kinds.Kind, filters: OverviewFilters, **extra: Any):
 
 
 def _groups(session: Session, kind: kinds.Kind, narrowed: BaseFilters, key, low, high,
-            label, href) -> list[Group]:
-    cited = queries.sources_by(session, kind=kind, filters=narrowed, key=key)
+            label, href, sources: bool) -> list[Group]:
+    cited = queries.sources_by(session, kind=kind, filters=narrowed, key=key) if sources else {}
     return [
         Group(g.key, label(g.key), g.rows, Range(g.low, g.high), g.unknown,
               cited.get(g.key, []), href(g.key))
@@ -76,14 +76,21 @@ def _groups(session: Session, kind: kinds.Kind, narrowed: BaseFilters, key, low,
     ]
 
 
-def troops_by_contributor(session: Session, narrowed: BaseFilters) -> list[Group]:
-    """Troops per contributing country, under a deployments filter."""
+def troops_by_contributor(session: Session, narrowed: BaseFilters,
+                          sources: bool = True) -> list[Group]:
+    """Troops per contributing country, under a deployments filter (with the sources cited
+    for each, unless `sources` is false: a chart needs only the figures)."""
     return _groups(
         session, kinds.DEPLOYMENTS, narrowed, Deployment.country_code, Deployment.troops_low,
         Deployment.troops_high,
         label=lambda code: country_name(code) if code else "Contributors not specified",
-        href=lambda code: f"/deployments?country={code}" if code else None,
+        href=lambda code: f"/deployments?country={code}" if code else None, sources=sources,
     )
+
+
+def asset_type_href(narrowed: BaseFilters):
+    """Links to the assets list of one type, under the rest of an assets filter."""
+    return lambda slug: "/assets" + narrowed.query(asset_type=[slug], page=None)
 
 
 def assets_by_type(session: Session, narrowed: BaseFilters) -> list[Group]:
@@ -92,7 +99,7 @@ def assets_by_type(session: Session, narrowed: BaseFilters) -> list[Group]:
         session, kinds.ASSETS, narrowed, Asset.asset_type, Asset.quantity_low,
         Asset.quantity_high,
         label=lambda slug: AssetType(slug).label,
-        href=lambda slug: "/assets" + narrowed.query(asset_type=[slug], page=None),
+        href=asset_type_href(narrowed), sources=True,
     )
 
 

@@ -226,13 +226,15 @@ class GroupSum:
     unknown: int  # rows with no figure at all
 
 
-def sums_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnElement,
-            low: ColumnElement, high: ColumnElement,
-            extra: Sequence[ColumnElement] = ()) -> list[GroupSum]:
-    """Range sums of `low`..`high` per value of `key`, largest first, under a filter."""
+def sums_by(session: Session, *, kind: Kind, filters: BaseFilters,
+            key: ColumnElement | Sequence[ColumnElement], low: ColumnElement,
+            high: ColumnElement, extra: Sequence[ColumnElement] = ()) -> list[GroupSum]:
+    """Range sums of `low`..`high` per value of `key` (a tuple of values, for several key
+    columns), largest first, under a filter."""
+    keys = list(key) if isinstance(key, Sequence) else [key]
     stmt = (
         select(
-            key,
+            *keys,
             func.count(),
             func.sum(low),
             func.sum(high),
@@ -240,12 +242,14 @@ def sums_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnEl
             func.sum(case((low.is_(None) & high.is_(None), 1), else_=0)),
         )
         .where(*conditions(kind, filters), *extra)
-        .group_by(key)
-        .order_by(func.sum(high).desc().nulls_last(), key)
+        .group_by(*keys)
+        .order_by(func.sum(high).desc().nulls_last(), *keys)
     )
     return [
-        GroupSum(k, n, lo or None, None if open_high else hi, unknown)
-        for k, n, lo, hi, open_high, unknown in session.execute(stmt)
+        GroupSum(tuple(row[:len(keys)]) if len(keys) > 1 else row[0], n, lo or None,
+                 None if open_high else hi, unknown)
+        for row in session.execute(stmt)
+        for n, lo, hi, open_high, unknown in [row[len(keys):]]
     ]
 
 

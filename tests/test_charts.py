@@ -128,3 +128,25 @@ def test_charts_are_readable_without_colour(client):
     # Postures differ by fill pattern, not only by colour.
     fills = {r.get("fill", "solid") for r in page.select("#chart-assets .chart-row rect")}
     assert len(fills) >= 2
+
+
+def test_asset_quantities_add_as_ranges_in_chart_and_table(client, session):
+    from sqlalchemy import select
+
+    from app.models import Asset, Plan
+
+    plan = session.scalars(select(Plan)).first()
+    for key, low, high, posture in [("q1", 10, 20, "monitoring"), ("q2", 5, 5, "standby"),
+                                    ("q3", None, None, "deployed")]:
+        session.add(Asset(key=key, plan_id=plan.id, country_code="NO", asset_type="helicopter",
+                          posture=posture, status="proposed", role="Test", quantity_low=low,
+                          quantity_high=high))
+    session.flush()
+    chart, rows = chart_and_table(client, "?country=NO", "assets")
+    assert rows["Helicopters"][:2] == ["at least 15", "3"]
+    bar = chart["Helicopters"]
+    assert bar["text"] == ("3 entries, quantity at least 15 "
+                           "(monitoring: 1, on standby: 1, deployed: 1)")
+    assert bar["widths"] == [pytest.approx(100 / 3, abs=.01)] * 3
+    listed = bars(soup(client.get("/assets?country=NO")), "assets")
+    assert listed["Helicopters"]["text"] == bar["text"]
