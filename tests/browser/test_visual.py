@@ -68,6 +68,14 @@ def test_map_follows_the_filter_in_place(page: Page, base_url: str) -> None:
              .split(":")[0] for i in range(3)}
     assert names == {rows.nth(i).locator("th a").first.inner_text() for i in range(3)}
 
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/map$"))
+    expect(page.locator(".leaflet-marker-icon.marker")).to_have_count(6)
+    expect(page.locator("section.results table").first.locator("tr[data-site]")).to_have_count(6)
+    # A live map, not the markup of a history snapshot: its markers still answer.
+    page.get_by_role("button", name=re.compile(r"^Port of Pivdennyi")).click()
+    expect(page.locator(".leaflet-popup", has_text="Port of Pivdennyi")).to_be_visible()
+
 
 def test_a_row_can_be_shown_on_the_map_and_markers_work_by_keyboard(page: Page,
                                                                      base_url: str) -> None:
