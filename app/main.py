@@ -38,6 +38,7 @@ def create_app() -> FastAPI:
     app.include_router(overview.router)
     app.include_router(api.router)
     app.include_router(maps.router)
+    app.include_router(maps.data_router)
     app.include_router(rows.router)
 
     @app.get("/docs", include_in_schema=False)

@@ -152,3 +152,10 @@ def test_site_page_links_to_its_place_on_the_map(client, session):
     link = soup(client.get(f"/sites/{odesa.id}")).select_one(f"a[href='/map#site-{odesa.id}']")
     assert link and link.text == "Show on the map"
     assert soup(client.get("/map")).select_one(f"tr#site-{odesa.id}")
+
+
+def test_geojson_is_in_the_api_docs_with_the_sites_filters(client):
+    spec = client.get("/openapi.json").json()
+    params = {p["name"] for p in spec["paths"]["/sites.geojson"]["get"]["parameters"]}
+    assert {"country", "asset_type", "kind", "basis", "q", "page", "per_page"} <= params
+    assert "/map" not in spec["paths"]

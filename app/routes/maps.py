@@ -14,6 +14,8 @@ from app.deps import SessionDep
 from app.routes.rows import render_list
 
 router = APIRouter(include_in_schema=False)
+#: The GeoJSON is data, documented in the API docs with the rest.
+data_router = APIRouter(tags=["plan data"])
 
 SiteFilters = kinds.SITES.filters
 
@@ -35,7 +37,9 @@ def show_map(request: Request, session: SessionDep):
     )
 
 
-@router.get("/sites.geojson", name="sites_geojson")
+@data_router.get("/sites.geojson", name="sites_geojson",
+                 response_class=JSONResponse,
+                 responses={200: {"content": {"application/geo+json": {}}}})
 def sites_geojson(filters: Annotated[SiteFilters, Query()], session: SessionDep):
     """Sites matching the filter as a GeoJSON FeatureCollection, up to 500 a page (a site
     without coordinates has a null geometry)."""
