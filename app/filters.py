@@ -6,6 +6,7 @@ all three accept the same parameter names and reject the same bad values.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     create_model,
 )
 from sqlalchemy import ColumnElement, Select
@@ -121,7 +123,15 @@ class BaseFilters(FilterQuery, BaseModel):
     per_page: int = Field(50, ge=1, le=500)
 
 
-def filter_model(name: str, dims: list[Dim], sort_keys: list[str]) -> type[BaseFilters]:
+def _until_not_before_since(value: date | None, info: ValidationInfo) -> date | None:
+    since = info.data.get("since")
+    if value is not None and since is not None and value < since:
+        raise ValueError(f"the end date {value} is before the start date {since}")
+    return value
+
+
+def filter_model(name: str, dims: list[Dim], sort_keys: list[str],
+                 dated: bool = False) -> type[BaseFilters]:
     def check_sort(value: Any) -> str | None:
         if value in (None, ""):
             return None
@@ -137,6 +147,13 @@ def filter_model(name: str, dims: list[Dim], sort_keys: list[str]) -> type[BaseF
         Annotated[str | None, BeforeValidator(check_sort)],
         Field(None, description=f"One of {', '.join(sort_keys)}; prefix '-' to reverse"),
     )
+    if dated:
+        fields = {
+            **fields,
+            "since": (date | None, Field(None, description="On or after this date (YYYY-MM-DD)")),
+            "until": (Annotated[date | None, AfterValidator(_until_not_before_since)],
+                      Field(None, description="On or before this date (YYYY-MM-DD)")),
+        }
     return create_model(name, __base__=BaseFilters, **fields)
 
 

@@ -61,6 +61,9 @@ class Kind:
     description: str = ""
     cited: bool = True  # rows of this kind carry citations to sources
     unique: Sequence[str] = ()  # fields that no two rows share (compared ignoring case)
+    listing: str = "rows/_table.html"  # the template that shows a page of rows
+    dated: ColumnElement | None = None  # filterable by a date range (`since`, `until`)
+    views: Sequence[tuple[str, str]] = ()  # other pages showing these rows: (label, path)
 
     @property
     def subject_type(self) -> str:
@@ -77,7 +80,7 @@ class Kind:
     @cached_property
     def filters(self) -> type[BaseFilters]:
         name = "".join(part.title() for part in self.slug.split("-")) + "Filters"
-        return filter_model(name, list(self.dims), self.sort_keys)
+        return filter_model(name, list(self.dims), self.sort_keys, dated=self.dated is not None)
 
     def record(self, row: Any) -> dict[str, Any]:
         """The row as exported data: the fields of the CSV and of the API."""
@@ -272,6 +275,7 @@ SITES = Kind(
     search=[Site.name, Site.note, Site.kind],
     default_sort="name",
     unique=("name", "country_code"),
+    views=[("Map", "/map")],
     related=[
         c.Related("Deployments", "deployments", lambda s: Deployment.id.in_(
             select(deployment_site.c.deployment_id).where(deployment_site.c.site_id == s.id))),
@@ -343,6 +347,8 @@ EVENTS = Kind(
     search=[Event.title, Event.summary, Event.location],
     default_sort="-happened_on",
     options=[selectinload(Event.participants)],
+    dated=Event.happened_on,
+    listing="kinds/events_timeline.html",
 )
 
 SOURCES = Kind(

@@ -29,6 +29,7 @@ from app.routes import (
     editing,
     history,
     importing,
+    maps,
     overview,
     rows,
 )
@@ -39,7 +40,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def _wants_html(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path.endswith((".csv", ".atom"))
+    return not (path.startswith("/api/") or path.endswith((".csv", ".atom", ".geojson"))
                 or path in ("/openapi.json",))
 
 
@@ -87,6 +88,8 @@ def create_app() -> FastAPI:
     app.include_router(importing.router)
     # Before the rows: `/{kind}/new` would otherwise be taken for a row id.
     app.include_router(editing.router)
+    app.include_router(maps.router)
+    app.include_router(maps.data_router)
     app.include_router(rows.router)
 
     @app.get("/docs", include_in_schema=False)

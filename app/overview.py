@@ -4,15 +4,16 @@ Every panel filters with its kind's own filter (the same `country` dimension as 
 pages), so the overview narrowed to a country agrees with the lists narrowed the same way.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app import kinds, queries
-from app.filters import CountryCode, FilterQuery, country_name
+from app.filters import BaseFilters, CountryCode, FilterQuery, country_name
 from app.models import Asset, Citation, Deployment, ForceLevel, Source
 from app.quantities import Range
 from app.vocab import PLEDGED_STATUSES, AssetType, ForceLevelKind, Position
@@ -50,6 +51,7 @@ class Group:
 
 @dataclass
 class Overview:
+    levels: list[Headline]  # the plan-wide proposed and requested figures
     headlines: list[Headline]
     troops_by_contributor: list[Group]
     assets_by_type: list[Group]
@@ -63,10 +65,9 @@ def _filters(kind: kinds.Kind, filters: OverviewFilters, **extra: Any):
     return kind.filters(country=filters.country, **extra)
 
 
-def _groups(session: Session, kind: kinds.Kind, filters: OverviewFilters, key, low, high,
-            label, href) -> list[Group]:
-    narrowed = _filters(kind, filters)
-    cited = queries.sources_by(session, kind=kind, filters=narrowed, key=key)
+def _groups(session: Session, kind: kinds.Kind, narrowed: BaseFilters, key, low, high,
+            label, href, sources: bool) -> list[Group]:
+    cited = queries.sources_by(session, kind=kind, filters=narrowed, key=key) if sources else {}
     return [
         Group(g.key, label(g.key), g.rows, Range(g.low, g.high), g.unknown,
               cited.get(g.key, []), href(g.key))
@@ -75,29 +76,38 @@ def _groups(session: Session, kind: kinds.Kind, filters: OverviewFilters, key, l
     ]
 
 
-def troops_by_contributor(session: Session, filters: OverviewFilters) -> list[Group]:
+def troops_by_contributor(session: Session, narrowed: BaseFilters,
+                          sources: bool = True) -> list[Group]:
+    """Troops per contributing country, under a deployments filter (with the sources cited
+    for each, unless `sources` is false: a chart needs only the figures)."""
     return _groups(
-        session, kinds.DEPLOYMENTS, filters, Deployment.country_code, Deployment.troops_low,
+        session, kinds.DEPLOYMENTS, narrowed, Deployment.country_code, Deployment.troops_low,
         Deployment.troops_high,
         label=lambda code: country_name(code) if code else "Contributors not specified",
-        href=lambda code: f"/deployments?country={code}" if code else None,
+        href=lambda code: f"/deployments?country={code}" if code else None, sources=sources,
     )
 
 
-def assets_by_type(session: Session, filters: OverviewFilters) -> list[Group]:
+def asset_type_href(narrowed: BaseFilters):
+    """Links to the assets list of one type, under the rest of an assets filter."""
+    return lambda slug: "/assets" + narrowed.query(asset_type=[slug], page=None)
+
+
+def assets_by_type(session: Session, narrowed: BaseFilters) -> list[Group]:
+    """Asset quantities per type, under an assets filter."""
     return _groups(
-        session, kinds.ASSETS, filters, Asset.asset_type, Asset.quantity_low,
+        session, kinds.ASSETS, narrowed, Asset.asset_type, Asset.quantity_low,
         Asset.quantity_high,
         label=lambda slug: AssetType(slug).label,
-        href=lambda slug: "/assets" + _filters(kinds.ASSETS, filters,
-                                               asset_type=[slug]).query(),
+        href=asset_type_href(narrowed), sources=True,
     )
 
 
-def headlines(session: Session, filters: OverviewFilters) -> list[Headline]:
-    """Proposed and requested (plan-wide figures), and the pledges of the chosen countries."""
+def plan_levels(session: Session) -> list[Headline]:
+    """The plan-wide figures: the latest proposed and requested force levels."""
     levels = session.scalars(
-        select(ForceLevel).order_by(ForceLevel.as_of.desc().nulls_last(), ForceLevel.id)
+        select(ForceLevel).options(joinedload(ForceLevel.advocate))
+        .order_by(ForceLevel.as_of.desc().nulls_last(), ForceLevel.id)
     ).all()
     cited = queries.citations(session=session, kind=kinds.FORCE_LEVELS,
                               ids=[lvl.id for lvl in levels])
@@ -110,7 +120,13 @@ def headlines(session: Session, filters: OverviewFilters) -> list[Headline]:
         out.append(Headline(wanted.label, Range(level.troops_low, level.troops_high),
                             f"by {who}", [c.source for c in cited.get(level.id, [])],
                             f"/force-levels/{level.id}"))
+    return out
 
+
+def headlines(session: Session, filters: OverviewFilters,
+              levels: list[Headline]) -> list[Headline]:
+    """Proposed and requested (plan-wide figures), and the pledges of the chosen countries."""
+    out = list(levels)
     scope = ", ".join(country_name(c) for c in filters.country) or "all contributors"
     pledges = _filters(kinds.DEPLOYMENTS, filters, status=list(PLEDGED_STATUSES))
     sums = queries.sums_by(session, kind=kinds.DEPLOYMENTS, filters=pledges,
@@ -158,10 +174,13 @@ def overview(session: Session, filters: OverviewFilters) -> Overview:
     board: dict[Position, list[Any]] = {p: [] for p in Position}
     for stance in stance_page.rows:
         board[stance.position].append(stance)
+    levels = plan_levels(session)
     return Overview(
-        headlines=headlines(session, filters),
-        troops_by_contributor=troops_by_contributor(session, filters),
-        assets_by_type=assets_by_type(session, filters),
+        levels=levels,
+        headlines=headlines(session, filters, levels),
+        troops_by_contributor=troops_by_contributor(session,
+                                                    _filters(kinds.DEPLOYMENTS, filters)),
+        assets_by_type=assets_by_type(session, _filters(kinds.ASSETS, filters)),
         stances={p: rows for p, rows in board.items() if rows},
         demands=queries.list_rows(session=session, kind=kinds.DEMANDS,
                                   filters=_filters(kinds.DEMANDS, filters, per_page=20),
@@ -171,3 +190,16 @@ def overview(session: Session, filters: OverviewFilters) -> Overview:
                                  with_facets=False),
         stance_citations=stance_page.citations,
     )
+
+
+def cited_sources(o: Overview, points: Sequence[Any] = ()) -> list[Source]:
+    """Every source behind the figures of an overview (and of map points), oldest first."""
+    found: dict[int, Source] = {}
+    for h in o.headlines:
+        found.update((s.id, s) for s in h.sources)
+    for g in (*o.troops_by_contributor, *o.assets_by_type):
+        found.update((s.id, s) for s in g.sources)
+    for cited in (o.stance_citations, o.demands.citations, o.events.citations,
+                  *({p.site.id: p.citations} for p in points)):
+        found.update((c.source.id, c.source) for group in cited.values() for c in group)
+    return sorted(found.values(), key=lambda s: (s.published_on is None, s.published_on, s.id))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.filters import BaseFilters, Dim
 from app.kinds import Kind
-from app.models import Citation, DataStamp, Source
+from app.models import Asset, Citation, DataStamp, Deployment, Source, deployment_site
 
 # --- Filtering ---
 
@@ -34,6 +34,11 @@ def conditions(kind: Kind, filters: BaseFilters, skip: str | None = None) -> lis
             pairs = dim.pairs().subquery()
             ids = select(pairs.c.id).where(pairs.c.value.in_([str(v) for v in values]))
             out.append(kind.model.id.in_(ids))
+    if kind.dated is not None:
+        if filters.since:
+            out.append(kind.dated >= filters.since)
+        if filters.until:
+            out.append(kind.dated <= filters.until)
     if filters.q and kind.search:
         out.append(or_(*(col.icontains(filters.q, autoescape=True) for col in kind.search)))
     return out
@@ -181,6 +186,34 @@ def citations(*, session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, 
     return out
 
 
+# --- What stands at each site (the map) ---
+
+
+@dataclass
+class AtSites:
+    deployments: dict[int, list[Deployment]] = field(default_factory=dict)
+    assets: dict[int, list[Asset]] = field(default_factory=dict)
+
+
+def at_sites(*, session: Session, site_ids: Sequence[int]) -> AtSites:
+    """The deployments and assets at each of `site_ids`, in two statements."""
+    out = AtSites(defaultdict(list), defaultdict(list))
+    if not site_ids:
+        return out
+    stmt = (
+        select(deployment_site.c.site_id, Deployment)
+        .join(Deployment, Deployment.id == deployment_site.c.deployment_id)
+        .where(deployment_site.c.site_id.in_(site_ids))
+        .order_by(Deployment.troops_high.desc().nulls_last(), Deployment.id)
+    )
+    for site_id, deployment in session.execute(stmt):
+        out.deployments[site_id].append(deployment)
+    assets = select(Asset).where(Asset.site_id.in_(site_ids)).order_by(Asset.asset_type, Asset.id)
+    for asset in session.scalars(assets):
+        out.assets[asset.site_id].append(asset)
+    return out
+
+
 # --- Sums by group (the overview's panels) ---
 
 
@@ -193,13 +226,15 @@ class GroupSum:
     unknown: int  # rows with no figure at all
 
 
-def sums_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnElement,
-            low: ColumnElement, high: ColumnElement,
-            extra: Sequence[ColumnElement] = ()) -> list[GroupSum]:
-    """Range sums of `low`..`high` per value of `key`, largest first, under a filter."""
+def sums_by(session: Session, *, kind: Kind, filters: BaseFilters,
+            key: ColumnElement | Sequence[ColumnElement], low: ColumnElement,
+            high: ColumnElement, extra: Sequence[ColumnElement] = ()) -> list[GroupSum]:
+    """Range sums of `low`..`high` per value of `key` (a tuple of values, for several key
+    columns), largest first, under a filter."""
+    keys = list(key) if isinstance(key, Sequence) else [key]
     stmt = (
         select(
-            key,
+            *keys,
             func.count(),
             func.sum(low),
             func.sum(high),
@@ -207,13 +242,28 @@ def sums_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnEl
             func.sum(case((low.is_(None) & high.is_(None), 1), else_=0)),
         )
         .where(*conditions(kind, filters), *extra)
-        .group_by(key)
-        .order_by(func.sum(high).desc().nulls_last(), key)
+        .group_by(*keys)
+        .order_by(func.sum(high).desc().nulls_last(), *keys)
     )
     return [
-        GroupSum(k, n, lo or None, None if open_high else hi, unknown)
-        for k, n, lo, hi, open_high, unknown in session.execute(stmt)
+        GroupSum(tuple(row[:len(keys)]) if len(keys) > 1 else row[0], n, lo or None,
+                 None if open_high else hi, unknown)
+        for row in session.execute(stmt)
+        for n, lo, hi, open_high, unknown in [row[len(keys):]]
     ]
+
+
+def counts_by(session: Session, *, kind: Kind, filters: BaseFilters,
+              keys: Sequence[ColumnElement]) -> list[tuple[Any, ...]]:
+    """Rows per combination of `keys` under a filter, as (key, ..., count) tuples."""
+    stmt = (
+        select(*keys, func.count())
+        .select_from(kind.model)
+        .where(*conditions(kind, filters))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
 
 
 def sources_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnElement,

@@ -16,7 +16,7 @@ def test_list_page(client, slug):
     page = soup(response)
     assert page.select_one("html") and page.select_one("nav[aria-label=Sections]")
     assert page.select_one("form#filters[hx-get][hx-push-url=true]")
-    assert page.select_one("#results table")
+    assert page.select_one("#results ol.timeline" if slug == "events" else "#results table")
     assert "source" in page.select_one("footer").text
 
 
@@ -24,7 +24,8 @@ def test_list_page(client, slug):
 def test_list_fragment(htmx, slug):
     response = htmx.get(f"/{slug}")
     assert response.status_code == 200
-    assert "<html" not in response.text and "<tr" in response.text
+    assert "<html" not in response.text
+    assert ('<ol class="timeline">' if slug == "events" else "<tr") in response.text
     assert "HX-Request" in response.headers["vary"]
     # The fragment carries the facets, so counts refresh with the rows.
     assert soup(response).select_one("fieldset.facet") or not KINDS[slug].dims
@@ -142,8 +143,9 @@ def test_exports_link_carries_the_filter(client):
 def test_navigation_marks_the_current_page(client):
     page = soup(client.get("/deployments"))
     assert page.select_one("nav a[aria-current=page]").text == "Deployments"
-    assert [a["href"] for a in page.select("nav[aria-label=Sections] a")][1:len(NAV) + 1] == [
-        f"/{slug}" for slug in NAV]
+    assert [a["href"] for a in page.select("nav[aria-label=Sections] a")] == [
+        "/", *(f"/{slug}" for slug in NAV), "/map", "/brief", "/compare", "/docs"]
+    assert soup(client.get("/map")).select_one("nav a[aria-current=page]").text == "Map"
 
 
 # --- Overview ---

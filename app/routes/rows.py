@@ -6,13 +6,15 @@ One handler per route shape, registered once per kind: `/{kind}`, `/{kind}.csv`,
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
-from app import changelog, forms, queries
+from app import changelog, charts, forms, queries
 from app.deps import SessionDep
 from app.filters import parse
 from app.kinds import KINDS, Kind
@@ -73,20 +75,35 @@ def _cite(citation: Citation) -> str:
     return f"{source.title} ({published}){quote}"
 
 
+def render_list(request: Request, session: Session, kind: Kind, *, path: str | None = None,
+                listing: str | None = None, per_page: int | None = None,
+                extra: Callable[[queries.Page], dict[str, Any]] | None = None) -> Response:
+    """A kind's list page (or its results block, for HTMX): facets, summary, exports, and
+    the rows shown by `listing` (the kind's own, by default). Other views of a kind's rows
+    (the map) reuse it with their own `path` and `listing`, and all rows on one page
+    (`per_page`)."""
+    filters, problems = parse(kind.filters, query_lists(request))
+    shown = filters.model_copy(update={"per_page": per_page, "page": 1}) if per_page else filters
+    page = queries.list_rows(session=session, kind=kind, filters=shown)
+    context = {
+        "kind": kind,
+        "filters": filters,
+        "page": page,
+        "rows": table_rows(kind, page),
+        "problems": problems,
+        "path": path or f"/{kind.slug}",
+        "listing": listing or kind.listing,
+        "charts": charts.for_kind(session, kind, filters),
+        **(extra(page) if extra else {}),
+    }
+    status = 400 if problems else 200
+    return render(request, "rows/list.html", context, block="results", status_code=status,
+                  session=session)
+
+
 def _register(kind: Kind) -> None:
     def list_page(request: Request, session: SessionDep):
-        filters, problems = parse(kind.filters, query_lists(request))
-        page = queries.list_rows(session=session, kind=kind, filters=filters)
-        context = {
-            "kind": kind,
-            "filters": filters,
-            "page": page,
-            "rows": table_rows(kind, page),
-            "problems": problems,
-        }
-        status = 400 if problems else 200
-        return render(request, "rows/list.html", context, block="results", status_code=status,
-                      session=session)
+        return render_list(request, session, kind)
 
     def export_csv(filters: Annotated[kind.filters, Query()], session: SessionDep):
         rows = queries.export_rows(session=session, kind=kind, filters=filters)

@@ -61,7 +61,7 @@ def test_search_box_filters_as_you_type(page: Page, base_url: str) -> None:
     page.goto("/events")
     page.get_by_label("Search events").fill("Washington")
     expect(page).to_have_url(re.compile(r"q=Washington"))
-    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results ol.timeline > li")).to_have_count(1)
     expect(page.locator("#results")).to_contain_text("week of 24 Feb 2025")
 
 
@@ -96,7 +96,7 @@ def test_back_and_forward_keep_controls_in_step(page: Page, base_url: str) -> No
     page.go_back()
     expect(page).to_have_url(re.compile(r"q=Washington"))
     expect(search).to_have_value("Washington")
-    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results ol.timeline > li")).to_have_count(1)
     page.go_forward()
     expect(search).to_have_value("Macron")
 

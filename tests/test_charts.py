@@ -1,0 +1,152 @@
+"""Charts show the same figures as the tables and lists they stand beside."""
+
+import csv
+import io
+
+import pytest
+
+from app.quantities import format_range
+from app.vocab import AssetType
+from tests.html import soup
+
+
+def bars(page, slug: str) -> dict[str, dict]:
+    """Each bar of a chart: its data attributes, printed figure and drawn widths."""
+    figure = page.select_one(f"figure#chart-{slug}")
+    assert figure is not None, f"no {slug} chart"
+    out = {}
+    for row in figure.select(".chart-row"):
+        out[row["data-label"]] = {
+            "low": int(row["data-low"]) if row["data-low"] else None,
+            "high": int(row["data-high"]) if row["data-high"] else None,
+            "text": row.select_one(".chart-value").text,
+            "widths": [float(r["width"]) for r in row.select("svg rect")],
+            "lines": [float(line["x1"]) for line in row.select("svg line")],
+        }
+    return out
+
+
+def table(page, heading_id: str) -> dict[str, list[str]]:
+    section = page.select_one(f"section:has(#{heading_id})")
+    return {tr.select_one("th").text.strip(): [td.text.strip() for td in tr.select("td")]
+            for tr in section.select("tbody tr")}
+
+
+def chart_and_table(client, query: str, slug: str) -> tuple[dict, dict]:
+    """An overview chart and the table beside it, which list the same things."""
+    page = soup(client.get(f"/{query}"))
+    rows = table(page, f"h-{slug}")
+    chart = bars(page, slug) if rows else {}
+    assert rows or not page.select(f"#chart-{slug}")
+    assert set(chart) == set(rows)
+    return chart, rows
+
+
+@pytest.mark.parametrize("query", ["", "?country=US", "?country=FR", "?country=GB&country=US"])
+def test_overview_troops_chart_equals_its_table(client, query):
+    chart, rows = chart_and_table(client, query, "troops")
+    for label, bar in chart.items():
+        assert rows[label][0].startswith(format_range(bar["low"], bar["high"]))
+        assert bar["text"].startswith(rows[label][0].split(" (")[0])
+
+
+def test_troops_chart_draws_the_proposed_and_requested_levels(client):
+    page = soup(client.get("/"))
+    chart = bars(page, "troops")
+    cards = {c.select_one(".card-label").text: c.select_one(".figure").text
+             for c in page.select(".card")}
+    keys = [li.text.strip() for li in page.select("#chart-troops .chart-key li")]
+    assert f"Proposed ({cards['Proposed']})" in keys and f"Requested ({cards['Requested']})" in keys
+    bar = chart["Contributors not specified"]
+    assert (bar["low"], bar["high"]) == (30000, 30000)
+    # The scale runs to the largest figure, the 200,000 requested: 30,000 is 15% of it.
+    assert bar["widths"][0] == 15.0 and sorted(bar["lines"]) == [15.0, 100.0]
+
+
+@pytest.mark.parametrize("query", ["", "?country=US", "?country=FR"])
+def test_overview_assets_chart_equals_its_table(client, query):
+    chart, rows = chart_and_table(client, query, "assets")
+    for label, bar in chart.items():
+        quantity, entries, _ = rows[label]
+        assert bar["low"] == bar["high"] == int(entries)
+        assert bar["text"].startswith(f"{entries} entr") and f"quantity {quantity}" in bar["text"]
+
+
+@pytest.mark.parametrize("query", ["", "country=US", "posture=monitoring", "status=proposed"])
+def test_assets_list_chart_equals_the_list(client, query):
+    page = soup(client.get(f"/assets?{query}"))
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/assets.csv?{query}").text)))
+    expected: dict[str, dict[str, int]] = {}
+    labels = {r["asset_type"]: None for r in rows}
+    for r in rows:
+        expected.setdefault(r["asset_type"], {}).setdefault(r["posture"], 0)
+        expected[r["asset_type"]][r["posture"]] += 1
+    chart = bars(page, "assets")
+    assert len(chart) == len(labels)
+    for slug, postures in expected.items():
+        bar = chart[AssetType(slug).label]
+        assert bar["low"] == sum(postures.values())
+        for posture, n in postures.items():
+            assert f"{posture.replace('standby', 'on standby')}: {n}" in bar["text"]
+
+
+@pytest.mark.parametrize("query", ["", "country=DE", "country=FR&country=CA", "position=opposes"])
+def test_stances_chart_equals_the_position_facet(client, query):
+    page = soup(client.get(f"/stances?{query}"))
+    total = int(page.select_one("#total").text)
+    chart = bars(page, "stances")
+    # Counts of the position facet under the other filters, for the chosen positions.
+    facet = {i.find_parent("label").contents[2].strip(): int(i.find_parent("label")
+                                                             .select_one(".count").text)
+             for i in page.select("input[name=position]")
+             if i.has_attr("checked") or "position=" not in query}
+    assert {k: v["low"] for k, v in chart.items()} == {k: v for k, v in facet.items() if v}
+    assert sum(v["low"] for v in chart.values()) == total
+
+
+def test_overview_stances_chart_equals_the_board(client):
+    page = soup(client.get("/"))
+    board = {col.select_one("h3").contents[0].strip(): int(col.select_one("h3 .count").text)
+             for col in page.select(".board .column")}
+    assert {k: v["low"] for k, v in bars(page, "stances").items()} == board
+
+
+def test_deployments_chart_follows_the_filter(client):
+    all_page = soup(client.get("/deployments"))
+    assert "Contributors not specified" in bars(all_page, "troops")
+    empty = soup(client.get("/deployments?country=US"))
+    assert empty.select_one("figure.chart") is None  # no rows: no chart, the empty message
+
+
+def test_charts_are_readable_without_colour(client):
+    page = soup(client.get("/assets"))
+    for svg in page.select("figure.chart svg"):
+        assert svg["aria-hidden"] == "true"
+    for row in page.select("figure.chart .chart-row"):
+        assert row.select_one(".chart-label").text.strip()
+        assert row.select_one(".chart-value").text.strip()
+    # Postures differ by fill pattern, not only by colour.
+    fills = {r.get("fill", "solid") for r in page.select("#chart-assets .chart-row rect")}
+    assert len(fills) >= 2
+
+
+def test_asset_quantities_add_as_ranges_in_chart_and_table(client, session):
+    from sqlalchemy import select
+
+    from app.models import Asset, Plan
+
+    plan = session.scalars(select(Plan)).first()
+    for key, low, high, posture in [("q1", 10, 20, "monitoring"), ("q2", 5, 5, "standby"),
+                                    ("q3", None, None, "deployed")]:
+        session.add(Asset(key=key, plan_id=plan.id, country_code="NO", asset_type="helicopter",
+                          posture=posture, status="proposed", role="Test", quantity_low=low,
+                          quantity_high=high))
+    session.flush()
+    chart, rows = chart_and_table(client, "?country=NO", "assets")
+    assert rows["Helicopters"][:2] == ["at least 15", "3"]
+    bar = chart["Helicopters"]
+    assert bar["text"] == ("3 entries, quantity at least 15 "
+                           "(monitoring: 1, on standby: 1, deployed: 1)")
+    assert bar["widths"] == [pytest.approx(100 / 3, abs=.01)] * 3
+    listed = bars(soup(client.get("/assets?country=NO")), "assets")
+    assert listed["Helicopters"]["text"] == bar["text"]

@@ -1,0 +1,161 @@
+"""The map page and /sites.geojson select exactly the sites the sites list selects."""
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Asset, Deployment, Plan, Site
+from tests.html import result_ids, soup
+
+QUERIES = [
+    "",
+    "country=UA",
+    "asset_type=fighter_jet",
+    "asset_type=drone",
+    "kind=port",
+    "kind=port&kind=nuclear_power_plant",
+    "basis=candidate",
+    "basis=unnamed&country=UA",
+    "q=odesa",
+    "country=US",
+]
+
+
+def geojson_ids(client, query: str) -> set[int]:
+    response = client.get(f"/sites.geojson?{query}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/geo+json")
+    body = response.json()
+    assert body["type"] == "FeatureCollection"
+    return {f["id"] for f in body["features"]}
+
+
+def map_ids(response) -> set[int]:
+    return {int(tr["data-site"]) for tr in soup(response).select("tr[data-site]")}
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_map_geojson_and_list_select_the_same_sites(client, session, query):
+    listed = result_ids(client.get(f"/sites?{query}&per_page=500"), "sites")
+    page = client.get(f"/map?{query}")
+    fragment = client.get(f"/map?{query}", headers={"HX-Request": "true"})
+    assert page.status_code == fragment.status_code == 200
+    assert geojson_ids(client, query) == listed == map_ids(page) == map_ids(fragment)
+    # The map draws the same filter's GeoJSON.
+    src = soup(fragment).select_one("#map-data")["data-src"]
+    assert geojson_ids(client, src.split("?", 1)[1] if "?" in src else "") == listed
+
+
+def test_asset_type_filter_keeps_sites_holding_such_assets(client, session):
+    holding = set(session.scalars(select(Asset.site_id).where(Asset.asset_type == "missile")))
+    assert holding and geojson_ids(client, "asset_type=missile") == holding
+
+
+def test_every_site_with_coordinates_is_a_point_and_candidates_are_marked(client, session):
+    sites = session.scalars(select(Site)).all()
+    features = {f["id"]: f for f in client.get("/sites.geojson").json()["features"]}
+    assert set(features) == {s.id for s in sites}
+    for site in sites:
+        feature = features[site.id]
+        if site.latitude is None:
+            assert feature["geometry"] is None
+        else:
+            assert feature["geometry"] == {"type": "Point",
+                                           "coordinates": [site.longitude, site.latitude]}
+        assert feature["properties"]["candidate"] == (site.basis == "candidate")
+    located = [s for s in sites if s.latitude is not None]
+    assert len(located) == 6 and all(s.basis == "candidate" for s in located)
+
+
+def test_map_lists_unplaced_sites_beside_the_map(client, session):
+    page = soup(client.get("/map"))
+    placed = {int(tr["data-site"]) for tr in page.select("section.results table")[0]
+              .select("tr[data-site]")}
+    unplaced = {int(tr["data-site"]) for tr in page.select("section.results table")[1]
+                .select("tr[data-site]")}
+    with_coordinates = set(session.scalars(select(Site.id).where(Site.latitude.is_not(None))))
+    assert placed == with_coordinates
+    assert unplaced == set(session.scalars(select(Site.id).where(Site.latitude.is_(None))))
+    # Each placed row can be shown on the map; rows without coordinates cannot.
+    assert {int(a["data-show-site"]) for a in page.select("[data-show-site]")} == placed
+    assert page.select_one("#map[hx-preserve]") and page.select_one(".map-key")
+
+
+def test_site_figures_sum_what_stands_there(client, session):
+    features = {f["properties"]["name"]: f["properties"]
+                for f in client.get("/sites.geojson").json()["features"]}
+    cities = features["Ukrainian cities (none named)"]
+    assert (cities["troops_low"], cities["troops_high"], cities["troops"]) == (30000, 30000,
+                                                                               "30,000")
+    assert [d["troops"] for d in cities["deployments"]] == ["30,000"]
+    assert cities["sources"] and cities["sources"][0]["url"].startswith("/sources/")
+    east = features["Eastern Europe (no country named)"]
+    assert sorted(a["asset_type"] for a in east["assets"]) == ["fighter_jet", "missile"]
+    assert east["troops_low"] is None and east["troops"] == "none reported"
+
+
+def test_troops_at_a_site_add_as_ranges(client, session):
+    plan = session.scalars(select(Plan)).first()
+    odesa = session.scalars(select(Site).where(Site.name == "Port of Odesa")).one()
+    session.add_all([
+        Deployment(key="t1", plan_id=plan.id, role="A", troops_low=1000, troops_high=2000,
+                   status="proposed", sites=[odesa]),
+        Deployment(key="t2", plan_id=plan.id, role="B", troops_low=500, troops_high=None,
+                   status="proposed", sites=[odesa]),
+    ])
+    session.flush()
+    feature = next(f for f in client.get("/sites.geojson?q=odesa").json()["features"])
+    assert (feature["properties"]["troops_low"], feature["properties"]["troops_high"]) == (
+        1500, None)
+    assert feature["properties"]["troops"] == "at least 1,500"
+    row = soup(client.get("/map?q=odesa")).select_one(f"tr#site-{odesa.id}")
+    assert "at least 1,500" in row.text
+
+
+def test_bad_filters(client):
+    assert client.get("/sites.geojson?country=ZZ").status_code == 422
+    response = client.get("/map?country=ZZ")
+    assert response.status_code == 400
+    assert "unknown country code 'ZZ'" in soup(response).select_one("[role=alert]").text
+
+
+def test_map_loads_nothing_from_elsewhere(client):
+    html = client.get("/map").text
+    assert "https://" not in html and "cdn." not in html
+    for path in ("/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css",
+                 "/static/vendor/topojson-client/topojson-client.min.js",
+                 "/static/vendor/world-atlas/europe-50m.json",
+                 "/static/vendor/ukraine-oblasts/ukr.topo.json", "/static/map.js"):
+        assert client.get(path).status_code == 200, path
+    js = client.get("/static/map.js").text
+    assert "tileLayer" not in js  # vector layers only: no tile server
+
+
+def test_overview_and_sites_link_to_the_filtered_map(client):
+    overview = soup(client.get("/?country=UA"))
+    assert overview.select_one("#map-data")["data-src"] == "/sites.geojson?country=UA"
+    assert overview.select_one("a[href='/map?country=UA']")
+    assert soup(client.get("/sites?kind=port")).select_one("a[href='/map?kind=port']")
+
+
+def test_geojson_comes_in_pages_of_at_most_500(client, session):
+    everything = client.get("/sites.geojson?sort=name").json()
+    assert (everything["total"], everything["page"], everything["per_page"]) == (11, 1, 500)
+    second = client.get("/sites.geojson?sort=name&per_page=4&page=2").json()
+    assert second["total"] == 11
+    assert [f["id"] for f in second["features"]] == [
+        f["id"] for f in everything["features"][4:8]]
+    assert client.get("/sites.geojson?per_page=501").status_code == 422
+
+
+def test_site_page_links_to_its_place_on_the_map(client, session):
+    odesa = session.scalars(select(Site).where(Site.name == "Port of Odesa")).one()
+    link = soup(client.get(f"/sites/{odesa.id}")).select_one(f"a[href='/map#site-{odesa.id}']")
+    assert link and link.text == "Show on the map"
+    assert soup(client.get("/map")).select_one(f"tr#site-{odesa.id}")
+
+
+def test_geojson_is_in_the_api_docs_with_the_sites_filters(client):
+    spec = client.get("/openapi.json").json()
+    params = {p["name"] for p in spec["paths"]["/sites.geojson"]["get"]["parameters"]}
+    assert {"country", "asset_type", "kind", "basis", "q", "page", "per_page"} <= params
+    assert "/map" not in spec["paths"]
