@@ -11,20 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.filters import FilterQuery, country_name
-from app.forms import FormField, form_for
+from app import changes
+from app.filters import FilterQuery
 from app.kinds import KINDS, Kind
 from app.models import Change, Revision
 
 #: Each tracked table's kind; citations are shown as part of the row they belong to.
-KIND_OF = {k.subject_type: k for k in KINDS.values()}
-
-
-@dataclass
-class FieldChange:
-    label: str
-    before: str
-    after: str
+KIND_OF = changes.BY_TYPE
 
 
 @dataclass
@@ -34,7 +27,7 @@ class RevisionView:
     action: str
     title: str
     href: str | None
-    fields: list[FieldChange]
+    fields: list[changes.FieldChange]
 
 
 @dataclass
@@ -43,11 +36,7 @@ class ChangeView:
     revisions: list[RevisionView] = field(default_factory=list)
 
 
-# --- Formatting values ---
-
-
-def _fields(kind: Kind) -> dict[str, FormField]:
-    return {f.name: f for f in form_for(kind).fields}
+# --- Describing revisions ---
 
 
 def _names(session: Session, revisions: list[Revision]) -> dict[tuple[str, int], str]:
@@ -60,12 +49,11 @@ def _names(session: Session, revisions: list[Revision]) -> dict[tuple[str, int],
                 if data:
                     wanted["sources"].add(data["source_id"])
             continue
-        fields = _fields(kind)
         for data in (revision.before, revision.after):
             for key, value in (data or {}).items():
-                f = fields.get(key)
-                if f is not None and f.ref and value:
-                    wanted[f.ref].update(value if isinstance(value, list) else [value])
+                target = changes.referred_kind(kind.model, key)
+                if target is not None and value:
+                    wanted[target.slug].update(value if isinstance(value, list) else [value])
     names: dict[tuple[str, int], str] = {}
     for slug, ids in wanted.items():
         kind = KINDS[slug]
@@ -73,24 +61,6 @@ def _names(session: Session, revisions: list[Revision]) -> dict[tuple[str, int],
                                .options(*kind.options))
         names.update({(slug, row.id): kind.title(row) for row in rows})
     return names
-
-
-def _show(f: FormField | None, value: Any, names: dict[tuple[str, int], str]) -> str:
-    if value is None or value == []:
-        return "—"
-    if f is None:
-        return str(value)
-    if f.widget == "country":
-        return f"{country_name(value)} ({value})"
-    if f.widget == "vocab":
-        return f.vocab(value).label
-    if f.widget == "ref":
-        return names.get((f.ref, value), f"{KINDS[f.ref].singular} {value} (deleted)")
-    if f.widget == "refs":
-        return ", ".join(names.get((f.ref, v), f"{v} (deleted)") for v in value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 def view(revision: Revision, names: dict[tuple[str, int], str]) -> RevisionView:
@@ -102,33 +72,17 @@ def view(revision: Revision, names: dict[tuple[str, int], str]) -> RevisionView:
         noun = owner.singular if owner else "row"
         verb = {"create": "cited", "delete": "no longer cited", "update": "quote changed"}
         title = f"Source “{source}” {verb[revision.action]} for {noun} {data.get('subject_id')}"
-        quote = [FieldChange("Quote", (revision.before or {}).get("quote") or "—",
+        quote = [changes.FieldChange("Quote", (revision.before or {}).get("quote") or "—",
                              (revision.after or {}).get("quote") or "—")]
         href = f"/{owner.slug}/{data.get('subject_id')}" if owner else None
         return RevisionView(None, revision.subject_id, revision.action, title, href,
                             quote if revision.action == "update" else [])
-    fields = _fields(kind)
-    changes = [
-        FieldChange(fields[k].label if k in fields else k.replace("_", " ").capitalize(),
-                    _show(fields.get(k), b, names), _show(fields.get(k), a, names))
-        for k, b, a in _changed(revision) if k in fields
-    ]
-    title = names.get((kind.slug, revision.subject_id)) or _title_of(kind, data)
+    differences = changes.fields(revision.subject_type, revision.before, revision.after,
+                                 row_names=names)
+    title = names.get((kind.slug, revision.subject_id)) or changes.title(
+        revision.subject_type, data)
     return RevisionView(kind, revision.subject_id, revision.action, title,
-                        f"/{kind.slug}/{revision.subject_id}", changes)
-
-
-def _changed(revision: Revision) -> list[tuple[str, Any, Any]]:
-    before, after = revision.before or {}, revision.after or {}
-    keys = list(dict.fromkeys([*before, *after]))
-    return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
-
-
-def _title_of(kind: Kind, data: dict[str, Any]) -> str:
-    for key in ("title", "name", "role", "subject"):
-        if data.get(key):
-            return str(data[key])
-    return f"{kind.singular} {data.get('id')}"
+                        f"/{kind.slug}/{revision.subject_id}", differences)
 
 
 def views(session: Session, pairs: list[tuple[Change, list[Revision]]]) -> list[ChangeView]:

@@ -78,10 +78,29 @@ def _label(subject_type: str, name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def _show(model: Any, name: str, value: Any) -> str:
+#: Names of rows a field refers to, by (kind slug, id), where the reader has them.
+Names = dict[tuple[str, int], str]
+
+
+def referred_kind(model: Any, name: str) -> Kind | None:
+    """The kind a reference field (a foreign key, or a list of links) points to."""
+    if model is None:
+        return None
+    if name in history.COLLECTIONS.get(model, ()):
+        return BY_TYPE.get(getattr(model, name).property.mapper.class_.__tablename__)
+    column = model.__table__.columns.get(name)
+    fk = next(iter(column.foreign_keys), None) if column is not None else None
+    return BY_TYPE.get(fk.column.table.name) if fk is not None else None
+
+
+def _show(model: Any, name: str, value: Any, names: Names | None = None) -> str:
     if value is None or value == []:
         return "—"
     column = model.__table__.columns.get(name) if model is not None else None
+    target = referred_kind(model, name) if names is not None else None
+    if target is not None:
+        return ", ".join(names.get((target.slug, v), f"{target.singular} {v} (deleted)")
+                         for v in (value if isinstance(value, list) else [value]))
     if isinstance(value, list):
         return ", ".join(f"#{v}" for v in value)
     if column is not None:
@@ -99,9 +118,10 @@ def _show(model: Any, name: str, value: Any) -> str:
 
 
 def fields(subject_type: str, before: dict | None, after: dict | None,
-           ranges_only: bool = False) -> list[FieldChange]:
+           ranges_only: bool = False, row_names: Names | None = None) -> list[FieldChange]:
     """The fields that differ between two states of a row; a figure's low and high show
-    as one range, the way the tables show it. `ranges_only`: only the figures."""
+    as one range, the way the tables show it. `ranges_only`: only the figures. With
+    `row_names`, references show the rows' names instead of their ids."""
     model = history.TRACKED.get(subject_type)
     before, after = before or {}, after or {}
     names = [n for n in dict.fromkeys([*before, *after]) if n != "id"]
@@ -118,8 +138,8 @@ def fields(subject_type: str, before: dict | None, after: dict | None,
                                        format_range(*new) if after else "—"))
         elif not ranges_only and before.get(name) != after.get(name):
             out.append(FieldChange(_label(subject_type, name),
-                                   _show(model, name, before.get(name)),
-                                   _show(model, name, after.get(name))))
+                                   _show(model, name, before.get(name), row_names),
+                                   _show(model, name, after.get(name), row_names)))
     return out
 
 

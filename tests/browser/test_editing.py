@@ -35,7 +35,7 @@ def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server:
     expect(page).to_have_url(detail_url)
     history = page.locator("section", has=page.locator("#history-h"))
     expect(history).to_contain_text("Edited asset")
-    expect(history.locator("table.diff")).to_contain_text("Quantity (at least)")
+    expect(history.locator("table.diff")).to_contain_text("at least 8")
     expect(page.locator("#record")).to_contain_text("Only after a ceasefire")
     page.screenshot(path=artifacts / "edit-saved-history.png", full_page=True)
 
