@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from app import accounts
+from app import accounts, history
 from app import migrate as migrations
 from app import seed as seeding
 from app.config import get_settings
@@ -109,6 +109,8 @@ def serve(
     with new_session() as session:
         if seeding.is_empty(session):
             typer.echo(f"Empty database: loading the seed data ({seeding.load(session)}).")
+        elif recorded := history.record_baseline(session):
+            typer.echo(f"History starts now: {recorded} existing rows recorded as a baseline.")
         if hint := first_admin_hint(session):
             typer.echo(hint)
     host, port = host or settings.host, port or settings.port

@@ -236,6 +236,32 @@ def _after_transaction_end(session: Session, transaction) -> None:
         session.info.pop(_INFO, None)
 
 
+def record_baseline(session: Session, at: datetime | None = None) -> int:
+    """Record the rows of a database that holds plan data but no history (one filled before
+    history was kept) as one change creating them, so views of the past can show them.
+    Returns the number of rows recorded; 0 when the history is not empty."""
+    if session.scalar(select(Change.id).limit(1)) is not None:
+        return 0
+    rows = [row for model in TRACKED.values() for row in session.scalars(select(model))]
+    if not rows:
+        return 0
+    now = utcnow()
+    change_id = session.execute(insert(Change).values(
+        at=at or now, recorded_at=now, actor="baseline", action="baseline",
+        summary="Rows present before history was kept").returning(Change.id)).scalar_one()
+    revisions = []
+    for row in rows:
+        after = snapshot(row)
+        parent_type, parent_id = _parent(row, after)
+        revisions.append({"change_id": change_id, "subject_type": type(row).__tablename__,
+                          "subject_id": row.id, "parent_type": parent_type,
+                          "parent_id": parent_id, "action": "create", "before": None,
+                          "after": after})
+    session.execute(insert(Revision), revisions)
+    session.commit()
+    return len(rows)
+
+
 # --- Reading ---
 
 

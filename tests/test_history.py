@@ -133,3 +133,18 @@ def test_the_first_seed_load_is_dated_by_its_newest_source(session):
     seeded = session.scalars(select(Change).where(Change.action == "seed")).one()
     assert seeded.at.date().isoformat() == "2025-02-21"
     assert seeded.recorded_at.date() > seeded.at.date()
+
+
+def test_a_database_filled_before_history_gets_a_baseline(session):
+    assert history.record_baseline(session) == 0  # the seed is already recorded
+    session.execute(Revision.__table__.delete())
+    session.execute(Change.__table__.delete())
+    recorded = history.record_baseline(session)
+    assert recorded == sum(session.scalar(select(func.count()).select_from(model))
+                           for model in history.TRACKED.values())
+    baseline = session.scalars(select(Change)).one()
+    assert baseline.action == "baseline"
+    drone = _drone(session)
+    [revision] = [r for r in baseline.revisions if r.subject_id == drone.id
+                  and r.subject_type == "asset"]
+    assert revision.after == history.snapshot(drone)
