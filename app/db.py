@@ -6,6 +6,7 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import stamp  # noqa: F401  (registers the data-version listeners on every Session)
 from app.config import get_settings
 
 

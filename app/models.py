@@ -208,7 +208,9 @@ deployment_site = Table(
 
 class Deployment(Fact, Base):
     __tablename__ = "deployment"
-    __table_args__ = (Index("ix_deployment_country_status", "country_code", "status"),)
+    # One index per facet direction: the country facet filters on status, and the reverse.
+    __table_args__ = (Index("ix_deployment_country_status", "country_code", "status"),
+                      Index("ix_deployment_status_country", "status", "country_code"))
     id: Mapped[intpk]
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
     country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
@@ -224,7 +226,9 @@ class Deployment(Fact, Base):
 
 class Asset(Fact, Base):
     __tablename__ = "asset"
-    __table_args__ = (Index("ix_asset_country_type", "country_code", "asset_type"),)
+    # One index per facet direction: the country facet filters on asset type, and the reverse.
+    __table_args__ = (Index("ix_asset_country_type", "country_code", "asset_type"),
+                      Index("ix_asset_type_country", "asset_type", "country_code"))
     id: Mapped[intpk]
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
     country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))

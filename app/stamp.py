@@ -1,0 +1,86 @@
+"""The data version: one row bumped by every write of plan data, whoever makes it.
+
+Caches key on it (see `app.cache`), so a write through any process or any code path
+(forms, API, imports, reverts, seeding, bulk inserts) must bump it. Writers do not call
+anything: a `before_flush` listener bumps it when the flush holds a new, deleted or really
+modified row of plan data, and a `do_orm_execute` listener when a session runs an INSERT,
+UPDATE or DELETE statement on a plan-data table. Both are registered on every `Session`.
+
+The bump is one `UPDATE data_stamp SET version = version + 1`, so concurrent writers in
+several processes never lose a bump: the row lock orders them, and the new version becomes
+visible in the same commit as the data it describes.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from app.models import DataStamp, utcnow
+
+#: Tables whose rows are not plan data: writing them leaves the data version alone.
+#: Account tables belong here (a sign-in must not empty every cache).
+NOT_PLAN_DATA = {DataStamp.__tablename__, "user", "api_token", "alembic_version"}
+
+
+@dataclass(frozen=True)
+class Version:
+    """The data version as a cache key. `updated_at` (to the microsecond) tells apart two
+    transactions that bumped to the same number when one of them was rolled back."""
+
+    number: int
+    updated_at: datetime | None
+
+    @property
+    def token(self) -> str:
+        stamp = self.updated_at.timestamp() if self.updated_at else 0
+        return f"{self.number}.{stamp:.6f}"
+
+
+def current(session: Session) -> Version:
+    """The version this session sees: one primary-key lookup."""
+    row = session.execute(
+        select(DataStamp.version, DataStamp.updated_at).where(DataStamp.id == 1)
+    ).first()
+    return Version(*row) if row else Version(0, None)
+
+
+def bump(session: Session) -> None:
+    """Record that plan data changed, in the session's transaction."""
+    connection = session.connection()
+    now = utcnow()
+    result = connection.execute(
+        update(DataStamp).where(DataStamp.id == 1)
+        .values(version=DataStamp.version + 1, updated_at=now)
+    )
+    if result.rowcount == 0:
+        connection.execute(insert(DataStamp).values(id=1, version=1, updated_at=now))
+    # A stamp object loaded in this session is now stale.
+    for obj in session.identity_map.values():
+        if isinstance(obj, DataStamp):
+            session.expire(obj)
+
+
+def _is_plan_data(obj: object) -> bool:
+    table = getattr(type(obj), "__tablename__", None)
+    return table is not None and table not in NOT_PLAN_DATA
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_flush(session: Session, _context, _instances) -> None:
+    changed = any(_is_plan_data(o) for o in (*session.new, *session.deleted)) or any(
+        _is_plan_data(o) and session.is_modified(o, include_collections=True)
+        for o in session.dirty
+    )
+    if changed:
+        bump(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bump_on_statement(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is not None and getattr(table, "name", None) not in NOT_PLAN_DATA:
+        bump(state.session)
