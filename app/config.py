@@ -12,6 +12,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./peaceplan.db"
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Cookies that make a request personal (a signed-in session): such requests bypass
+    #: the shared page cache and get no ETag.
+    private_cookies: list[str] = ["session"]
 
     @field_validator("database_url")
     @classmethod

@@ -1,7 +1,5 @@
 """The application: middleware, static files, routers and error pages."""
 
-from pathlib import Path
-
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
     http_exception_handler,
@@ -9,14 +7,15 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from app.config import get_settings
+from app.kinds import KINDS
+from app.pagecache import PageCache, public_paths
 from app.routes import api, overview, rows
+from app.static import STATIC_DIR, CachedStatic, static_url
 from app.templating import render
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 def _wants_html(request: Request) -> bool:
@@ -33,7 +32,10 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Outermost, so a kept response is replayed already compressed.
+    app.add_middleware(PageCache, paths=public_paths(KINDS),
+                       private_cookies=get_settings().private_cookies)
+    app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.include_router(overview.router)
     app.include_router(api.router)
     app.include_router(rows.router)
@@ -44,9 +46,9 @@ def create_app() -> FastAPI:
         return get_swagger_ui_html(
             openapi_url=app.openapi_url,
             title=f"{app.title}: documentation",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            swagger_js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+            swagger_css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
+            swagger_favicon_url=static_url("vendor/swagger-ui/favicon-32x32.png"),
         )
 
     @app.exception_handler(HTTPException)

@@ -12,11 +12,12 @@ from app.filters import country_name
 from app.kinds import KINDS, NAV
 from app.quantities import format_date, format_range
 from app.queries import dataset_info
+from app.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 templates = Jinja2Blocks(directory=TEMPLATES_DIR)
-templates.env.globals.update(kinds=KINDS, nav=NAV)
+templates.env.globals.update(kinds=KINDS, nav=NAV, static_url=static_url)
 templates.env.filters.update(
     range=lambda r: format_range(r.low, r.high), day=format_date, country=country_name
 )

@@ -78,3 +78,19 @@ def test_bumps_from_two_sessions_add_up(engine):
             seed.touch(s)
             s.commit()
         assert _version(first) == start + 2
+
+
+def test_reader_sees_each_commit_at_once(engine):
+    reader = stamp.Reader(engine)
+    try:
+        start = reader.read()
+        with Session(engine) as writer:
+            assert stamp.current(writer) == start
+            seed.touch(writer)
+            assert reader.read() == start  # not committed yet
+            writer.commit()
+        assert reader.read().number == start.number + 1
+        reader._connection.close()  # as a database restart would
+        assert reader.read().number == start.number + 1
+    finally:
+        reader.close()
