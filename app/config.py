@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     #: Cookies that make a request personal (a signed-in session): such requests bypass
     #: the shared page cache and get no ETag.
     private_cookies: list[str] = ["session"]
+    #: Memory per worker for whole responses kept by the page cache (0: keep none, but
+    #: still answer If-None-Match with 304).
+    page_cache_mb: int = 32
 
     @field_validator("database_url")
     @classmethod

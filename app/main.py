@@ -33,8 +33,10 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     # Outermost, so a kept response is replayed already compressed.
+    settings = get_settings()
     app.add_middleware(PageCache, paths=public_paths(KINDS),
-                       private_cookies=get_settings().private_cookies)
+                       private_cookies=settings.private_cookies,
+                       max_bytes=settings.page_cache_mb * 1024 * 1024)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.include_router(overview.router)
     app.include_router(api.router)
