@@ -101,6 +101,7 @@ def sqlite_database(rows: int) -> Path:
     if not path.exists():
         run(VENV_BIN / "peaceplan", "demo-data", "--rows", str(rows), "--database-url", url)
     run(VENV_BIN / "peaceplan", "migrate", env={"DATABASE_URL": url})
+    analyze(url)
     return path
 
 
@@ -120,7 +121,18 @@ def postgres_database(admin_url: str, name: str, rows: int) -> str:
     if synthetic_rows(url) != rows:
         run(VENV_BIN / "peaceplan", "demo-data", "--rows", str(rows), "--database-url", url)
     run(VENV_BIN / "peaceplan", "migrate", env={"DATABASE_URL": url})
+    analyze(url)
     return url
+
+
+def analyze(url: str) -> None:
+    """Planner statistics, as a database in service would have them after a bulk load."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
 
 
 def drop_postgres(admin_url: str, name: str) -> None:
@@ -138,6 +150,7 @@ def drop_postgres(admin_url: str, name: str) -> None:
 def ensure_tools() -> Path:
     """wrk from Debian's packages; Datasette from PyPI in a virtualenv of its own."""
     if shutil.which("wrk") is None:
+        run("apt-get", "update", "-qq")
         run("apt-get", "install", "-y", "-qq", "wrk")
     datasette = DATASETTE_VENV / "bin" / "datasette"
     if not datasette.exists():
