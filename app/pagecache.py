@@ -16,7 +16,7 @@ cookie or says `Cache-Control: private` or `no-store` is neither kept nor tagged
 import hashlib
 import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import contextmanager
 from functools import cache
 from http.cookies import SimpleCookie
@@ -68,8 +68,7 @@ class PageCache:
         if self._private(headers.get("cookie")):
             await self.app(scope, receive, send)
             return
-        # A primary-key lookup: cheaper run here than handed to a thread.
-        version = _version(scope["app"]).token
+        version = (await _version(scope["app"])).token
         variant = tuple(headers.get(h, "") for h in VARIANT_HEADERS)
         address = (scope["path"], scope["query_string"], variant)
         digest = hashlib.blake2b(repr((build_id(), version, address)).encode(), digest_size=12)
@@ -135,12 +134,12 @@ async def _send(send: Send, status: int, headers: list, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _version(app) -> stamp.Version:
+async def _version(app) -> stamp.Version:
     """The data version, read through the routes' own session source when it is replaced
     (a test's transaction, say), so the version is the one the route will see."""
     provider: Callable | None = app.dependency_overrides.get(get_session)
     if provider is None:
-        return _reader(get_settings().database_url).read()
+        return await _reader(get_settings().database_url)()
     if inspect.isgeneratorfunction(provider):
         with contextmanager(provider)() as session:
             return stamp.current(session)
@@ -148,5 +147,14 @@ def _version(app) -> stamp.Version:
 
 
 @cache
-def _reader(url: str) -> stamp.Reader:
-    return stamp.Reader(get_engine(url))
+def _reader(url: str) -> Callable[[], Awaitable[stamp.Version]]:
+    engine = get_engine(url)
+    if engine.dialect.name == "postgresql":
+        return stamp.AsyncReader(engine).read
+    # SQLite answers in microseconds: run here, not handed to a thread.
+    reader = stamp.Reader(engine)
+
+    async def read() -> stamp.Version:
+        return reader.read()
+
+    return read

@@ -11,6 +11,7 @@ several processes never lose a bump: the row lock orders them, and the new versi
 visible in the same commit as the data it describes.
 """
 
+import asyncio
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,6 +96,65 @@ class Reader:
                 self._connection.close()
             finally:
                 self._connection = None
+
+
+class AsyncReader:
+    """PostgreSQL: reads on an async connection, so a worker serves other requests during
+    the round trip, and concurrent requests share reads. A request waits for the next read
+    that *starts after it arrived*: one round trip serves every request queued behind the
+    one in flight, and none sees a version older than the commits made before it arrived.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self._connection = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next: asyncio.Future | None = None  # the batch the next read will serve
+        self._reading = False
+        self._task: asyncio.Task | None = None
+
+    async def read(self) -> Version:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a connection belongs to the loop that opened it
+            self._loop, self._connection, self._next, self._reading = loop, None, None, False
+        if self._next is None:
+            self._next = loop.create_future()
+        batch = self._next
+        if not self._reading:
+            self._reading = True
+            self._task = loop.create_task(self._serve())  # kept: a task nobody holds may vanish
+        return await asyncio.shield(batch)
+
+    async def _serve(self) -> None:
+        try:
+            while self._next is not None:
+                batch, self._next = self._next, None
+                try:
+                    batch.set_result(await self._read_retrying())
+                except Exception as error:
+                    batch.set_exception(error)
+        finally:
+            self._reading = False
+
+    async def _read_retrying(self) -> Version:
+        try:
+            return await self._read()
+        except Exception:
+            # A dropped connection (a database restart): one fresh try.
+            self._connection = None
+            return await self._read()
+
+    async def _read(self) -> Version:
+        import psycopg
+
+        if self._connection is None or self._connection.closed:
+            self._connection = await psycopg.AsyncConnection.connect(self.conninfo,
+                                                                     autocommit=True)
+        async with self._connection.cursor() as cursor:
+            await cursor.execute(Reader.SQL)
+            row = await cursor.fetchone()
+        return Version(*row) if row else Version(0, None)
 
 
 def bump(session: Session) -> None:

@@ -7,15 +7,20 @@ from fastapi.responses import PlainTextResponse
 from app.main import create_app
 
 
+async def hello_async() -> PlainTextResponse:
+    return PlainTextResponse("Hello, world")
+
+
+def hello_sync() -> PlainTextResponse:
+    return PlainTextResponse("Hello, world")
+
+
 def create_bench_app() -> FastAPI:
     app = create_app()
-
-    @app.get("/hello", include_in_schema=False)
-    async def hello_async() -> PlainTextResponse:
-        return PlainTextResponse("Hello, world")
-
-    @app.get("/hello-sync", include_in_schema=False)
-    def hello_sync() -> PlainTextResponse:
-        return PlainTextResponse("Hello, world")
-
+    app.add_api_route("/hello", hello_async, include_in_schema=False)
+    app.add_api_route("/hello-sync", hello_sync, include_in_schema=False)
+    # First in the routing table: the router tries routes in order, and the ceiling should
+    # not pay for matching the app's fifty routes before it.
+    routes = app.router.routes
+    routes[:] = routes[-2:] + routes[:-2]
     return app

@@ -1,5 +1,8 @@
 """Every ORM write of plan data bumps the data version, whichever code path makes it."""
 
+import asyncio
+
+import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -94,3 +97,31 @@ def test_reader_sees_each_commit_at_once(engine):
         assert reader.read().number == start.number + 1
     finally:
         reader.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_async_reader_shares_reads_and_never_returns_an_older_version(engine):
+    """PostgreSQL only: SQLite reads in microseconds, in the event loop."""
+    reader = stamp.AsyncReader(engine)
+    queries = []
+
+    async def scenario():
+        original = reader._read
+
+        async def counted():
+            queries.append(1)
+            return await original()
+
+        reader._read = counted
+        start = await reader.read()
+        together = await asyncio.gather(*(reader.read() for _ in range(20)))
+        assert set(together) == {start} and len(queries) <= 3  # 21 requests, few reads
+        with Session(engine) as writer:
+            seed.touch(writer)
+            writer.commit()
+        assert (await reader.read()).number == start.number + 1  # arrived after the commit
+        await reader._connection.close()  # as a database restart would
+        assert (await reader.read()).number == start.number + 1
+        await reader._connection.close()
+
+    asyncio.run(scenario())
