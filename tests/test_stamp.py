@@ -1,6 +1,7 @@
 """Every ORM write of plan data bumps the data version, whichever code path makes it."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import insert, select, update
@@ -124,4 +125,6 @@ def test_async_reader_shares_reads_and_never_returns_an_older_version(engine):
         assert (await reader.read()).number == start.number + 1
         await reader._connection.close()
 
-    asyncio.run(scenario())
+    # A thread of its own: browser tests may leave an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
