@@ -5,6 +5,8 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
+from app.kinds import KINDS
+from app.pagecache import public_paths
 from tests.test_query_budget import counting, grow
 
 FILTER = "/assets?country=FR&asset_type=drone"
@@ -79,3 +81,13 @@ def test_static_files_are_versioned_and_kept_long(client):
     assert plain.headers["cache-control"] == "no-cache"
     assert client.get("/static/app.css",
                       headers={"If-None-Match": plain.headers["etag"]}).status_code == 304
+
+
+@pytest.mark.parametrize(("path", "public"), [
+    ("/", True), ("/assets", True), ("/force-levels/3", True), ("/assets.csv", True),
+    ("/api/v1/assets", True), ("/api/v1/assets/7", True),
+    ("/assets/7/edit", False), ("/login", False), ("/admin/users", False), ("/docs", False),
+    ("/static/app.css", False), ("/assetsx", False),
+])
+def test_only_the_public_read_pages_are_kept(path, public):
+    assert bool(public_paths(KINDS).match(path)) is public
