@@ -21,7 +21,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Table, create_engine, func, insert, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Table,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -214,6 +224,8 @@ def _build(raw: sqlite3.Connection, live: Session, until: datetime, stamp: dict)
                                    rows)
         # "Data last updated" then tells when the state shown last changed; the version
         # is the newest change it holds, so it changes whenever the state can.
+        # (The migrations create the row.)
+        connection.execute(delete(DataStamp))
         connection.execute(insert(DataStamp).values(**stamp))
     with engine.connect() as connection:
         # Views of the past are read-only, down to the database.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from app import kinds, overview, queries
+from app import cache, kinds, overview, queries
 from app.filters import BaseFilters
 from app.models import Asset, Stance
 from app.quantities import Range, total
@@ -157,4 +157,8 @@ BY_KIND: dict[str, Callable[[Session, BaseFilters], list[Chart]]] = {
 
 def for_kind(session: Session, kind: kinds.Kind, filters: BaseFilters) -> list[Chart]:
     make = BY_KIND.get(kind.slug)
-    return make(session, filters) if make else []
+    if make is None:
+        return []
+    # Like the counts, the charts depend on the filter, not on the page or the sort.
+    key = ("charts", kind.slug, filters.query(page=None, sort=None, per_page=None))
+    return cache.memo(session, key, lambda: make(session, filters))

@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The signed session cookie of a signed-in browser.
+SESSION_COOKIE = "peaceplan_session"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -22,6 +25,12 @@ class Settings(BaseSettings):
     # Send the session cookie over HTTPS only (set it when serving behind TLS).
     session_https_only: bool = False
     session_max_age: int = 7 * 24 * 3600
+    #: Cookies that make a request personal (a signed-in session): such requests bypass
+    #: the shared page cache and get no ETag.
+    private_cookies: list[str] = [SESSION_COOKIE]
+    #: Memory per worker for whole responses kept by the page cache (0: keep none, but
+    #: still answer If-None-Match with 304).
+    page_cache_mb: int = 32
 
     @field_validator("database_url")
     @classmethod

@@ -6,7 +6,10 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import history  # noqa: F401  (registers the listeners that record every change)
+from app import (  # noqa: F401  (register the listeners that record every change
+    history,  # and bump the data version)
+    stamp,
+)
 from app.config import get_settings
 
 

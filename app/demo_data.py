@@ -56,7 +56,6 @@ def generate(engine: Engine, rows: int, *, seed_value: int = 1,
                     {"subject_type": table, "subject_id": i, "source_id": source.id}
                     for i in ids[start:start + BATCH]
                 ])
-        seed.touch(session)
         session.commit()
     return {"sites": n_sites, "deployments": n_deployments, "assets": n_assets}
 

@@ -1,6 +1,5 @@
 """The application: middleware, static files, routers and error pages."""
 
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
@@ -11,15 +10,16 @@ from fastapi.exception_handlers import (
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from app import csrf
 from app.auth import current_user
-from app.config import get_settings, secret_key
+from app.config import SESSION_COOKIE, get_settings, secret_key
+from app.kinds import KINDS
 from app.middleware import AsOfMiddleware
+from app.pagecache import PageCache, public_paths
 from app.routes import (
     account,
     admin_users,
@@ -33,9 +33,8 @@ from app.routes import (
     overview,
     rows,
 )
+from app.static import STATIC_DIR, CachedStatic, static_url
 from app.templating import render
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 def _wants_html(request: Request) -> bool:
@@ -72,12 +71,17 @@ def create_app() -> FastAPI:
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),
-        session_cookie="peaceplan_session",
+        session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age,
         same_site="lax",
         https_only=settings.session_https_only,
     )
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Outermost, so a kept response is replayed already compressed and before any session
+    # work; requests with a session cookie pass by it.
+    app.add_middleware(PageCache, paths=public_paths(KINDS),
+                       private_cookies=settings.private_cookies,
+                       max_bytes=settings.page_cache_mb * 1024 * 1024)
+    app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.include_router(overview.router)
     app.include_router(auth.router)
     app.include_router(admin_users.router)
@@ -98,9 +102,9 @@ def create_app() -> FastAPI:
         return get_swagger_ui_html(
             openapi_url=app.openapi_url,
             title=f"{app.title}: documentation",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            swagger_js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+            swagger_css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
+            swagger_favicon_url=static_url("vendor/swagger-ui/favicon-32x32.png"),
         )
 
     @app.exception_handler(HTTPException)

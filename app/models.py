@@ -226,7 +226,14 @@ deployment_site = Table(
 
 class Deployment(Fact, Base):
     __tablename__ = "deployment"
-    __table_args__ = (Index("ix_deployment_country_status", "country_code", "status"),)
+    # One index per facet direction (the country facet filters on status, and the
+    # reverse), holding the troop figures so the overview's sums read only the index.
+    __table_args__ = (
+        Index("ix_deployment_country_status", "country_code", "status"),
+        Index("ix_deployment_status_country", "status", "country_code", "troops_low",
+              "troops_high"),
+        Index("ix_deployment_country_troops", "country_code", "troops_low", "troops_high"),
+    )
     id: Mapped[intpk]
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
     country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
@@ -242,7 +249,13 @@ class Deployment(Fact, Base):
 
 class Asset(Fact, Base):
     __tablename__ = "asset"
-    __table_args__ = (Index("ix_asset_country_type", "country_code", "asset_type"),)
+    # One index per facet direction (the country facet filters on asset type, and the
+    # reverse), holding the quantities so the overview's sums read only the index.
+    __table_args__ = (
+        Index("ix_asset_country_type", "country_code", "asset_type"),
+        Index("ix_asset_type_country", "asset_type", "country_code", "quantity_low",
+              "quantity_high"),
+    )
     id: Mapped[intpk]
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
     country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
+from app import cache
 from app.filters import BaseFilters, Dim
 from app.kinds import Kind
 from app.models import Asset, Citation, DataStamp, Deployment, Source, deployment_site
@@ -142,10 +143,20 @@ def list_rows(
     with_facets: bool = True,
 ) -> Page:
     where = [*conditions(kind, filters), *extra]
-    total = session.scalar(select(func.count()).select_from(kind.model).where(*where)) or 0
+
+    def counts() -> tuple[int, list[Facet]]:
+        total = session.scalar(select(func.count()).select_from(kind.model).where(*where)) or 0
+        facets = [facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
+        return total, facets
+
+    if extra or not with_facets:
+        total, facets = counts()
+    else:
+        # Paging and sorting keep the same counts: cache them per filter and data version.
+        key = (kind.slug, filters.query(page=None, sort=None, per_page=None))
+        total, facets = cache.memo(session, key, counts)
     stmt = _rows_stmt(kind, where, filters.sort).limit(filters.per_page)
     rows = session.scalars(stmt.offset((filters.page - 1) * filters.per_page)).all()
-    facets = [facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
     return Page(
         rows=rows,
         total=total,

@@ -18,13 +18,12 @@ import yaml
 from sqlalchemy import Enum, select
 from sqlalchemy.orm import Session
 
-from app import history
+from app import history, stamp
 from app.models import (
     Asset,
     Base,
     Citation,
     Country,
-    DataStamp,
     Demand,
     Deployment,
     Event,
@@ -34,7 +33,6 @@ from app.models import (
     Source,
     Stakeholder,
     Stance,
-    utcnow,
 )
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
@@ -136,9 +134,7 @@ def load(session: Session, seeds_dir: Path = SEEDS_DIR) -> Report:
                 if _assign(row, refs):
                     report.updated += 1
                 _cite(session, row, data.get("cite") or [], by_key, report)
-    if report.changed:
-        touch(session)
-    session.commit()
+    session.commit()  # the data version is bumped by app.stamp, once per flush that changed rows
     return report
 
 
@@ -277,13 +273,9 @@ def _cite(session, row, cites, by_key, report) -> None:
 
 
 def touch(session: Session) -> None:
-    """Record that plan data changed: the "last updated" time and data version."""
-    stamp = session.get(DataStamp, 1)
-    if stamp is None:
-        session.add(DataStamp(id=1, version=1, updated_at=utcnow()))
-    else:
-        stamp.version += 1
-        stamp.updated_at = utcnow()
+    """Bump the data version by hand. Writes through a session bump it on their own
+    (`app.stamp`); this is for changes made outside the ORM, such as raw SQL."""
+    stamp.bump(session)
 
 
 def _newest_source_time(seeds: dict[str, list[dict[str, Any]]]) -> datetime | None:

@@ -13,6 +13,7 @@ from app.filters import country_name
 from app.kinds import KINDS, NAV
 from app.quantities import format_date, format_range
 from app.queries import dataset_info
+from app.static import static_url
 from app.vocab import SiteKind
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -26,7 +27,7 @@ def _who(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_who])
 templates.env.globals.update(kinds=KINDS, nav=NAV, site_kinds=list(SiteKind),
-                             **csrf.TEMPLATE_GLOBALS)
+                             static_url=static_url, **csrf.TEMPLATE_GLOBALS)
 templates.env.filters.update(
     range=lambda r: format_range(r.low, r.high), day=format_date, country=country_name
 )

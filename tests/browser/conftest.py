@@ -6,15 +6,14 @@ Without /usr/bin/chromium they skip with a printed reason, unless PEACEPLAN_REQU
 """
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.live import serving
 
 CHROMIUM = Path(os.environ.get("PEACEPLAN_CHROMIUM", "/usr/bin/chromium"))
 REQUIRE_BROWSER = os.environ.get("PEACEPLAN_REQUIRE_BROWSER") == "1"
@@ -47,12 +46,6 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment of the live server, for running `peaceplan` commands beside it."""
@@ -62,28 +55,12 @@ def live_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def live_server(live_env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
-    env = live_env
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read() if process.poll() is not None else ""
-                pytest.fail(f"peaceplan serve did not start:\n{output}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(_serve_command, live_env["DATABASE_URL"]) as base:
+        yield base
+
+
+def _serve_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
 
 
 @pytest.fixture(scope="session")

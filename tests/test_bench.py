@@ -1,0 +1,40 @@
+"""The benchmark command still works: a small run writes the whole side-by-side table.
+
+Not a performance test (figures on a shared CI machine mean little); bench/README.md says
+how to run the real one.
+"""
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bench.run import CASES, DATASETTE_CASES
+from tests.databases import POSTGRES_ADMIN_URL, fresh_database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.bench
+def test_a_small_benchmark_run_writes_every_row(tmp_path, tmp_path_factory):
+    with fresh_database("postgresql", tmp_path_factory):
+        pass  # skips (or fails under PEACEPLAN_REQUIRE_POSTGRES=1) without a server
+    out = tmp_path / "results.md"
+    subprocess.run(
+        [sys.executable, "bench/run.py", "--rows", "2000", "--duration", "1s", "--out", out,
+         "--postgres-url", POSTGRES_ADMIN_URL,
+         "--pg-database", f"peaceplan_bench_{uuid.uuid4().hex[:8]}", "--drop-postgres"],
+        cwd=ROOT, check=True, timeout=300,
+    )
+    text = out.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    for setup in ("SQLite, 1 worker", "SQLite, 2 workers", "PostgreSQL, 1 worker",
+                  "PostgreSQL, 2 workers"):
+        for name, _, _ in CASES:
+            assert any(r.startswith(f"| {setup} | {name} | ") for r in rows), (setup, name)
+    for name, _ in DATASETTE_CASES:
+        assert any(r.startswith(f"| Datasette, SQLite | {name} | ") for r in rows), name
+    assert "## Targets" in text and "| fragment >= 1,500 req/s |" in text
+    assert "Load average" in text and "Machine:" in text
