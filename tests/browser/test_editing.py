@@ -3,6 +3,8 @@ with what they typed kept, saves, finds the change in the row's history and reve
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.axe import describe, violations
+
 PASSWORD = "browser editing password"
 
 
@@ -44,3 +46,21 @@ def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server:
     expect(page.locator("h1")).to_contain_text("Reverted change")
     page.goto(detail_url)
     expect(page.locator("#record")).not_to_contain_text("Only after a ceasefire")
+
+
+def test_forms_pass_axe_empty_and_with_errors(page: Page, live_server: str, create_user,
+                                             artifacts) -> None:
+    create_user("cy", "editor", PASSWORD)
+    page.goto("/login?next=/assets/new")
+    page.get_by_label("Name").fill("cy")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server}/assets/new")
+    found = violations(page)
+    assert found == [], describe(found)
+    page.get_by_label("Quantity (at least)").fill("-1")
+    page.get_by_role("button", name="Add asset").click()
+    expect(page.locator("#f-quantity_low-error")).to_be_visible()
+    found = violations(page)
+    assert found == [], describe(found)
+    page.screenshot(path=artifacts / "form-errors.png", full_page=True)

@@ -11,6 +11,7 @@ from tests.browser.axe import describe, violations
 #: The pages axe-core checks; a new page (a form, once editing exists) is one more line.
 PAGES = {
     "overview": "/",
+    "sign-in": "/login",
     "overview-country": "/?country=UA",
     "list": "/assets",
     "list-filtered": "/deployments?status=proposed",
