@@ -91,11 +91,27 @@ def synthetic_rows(url: str) -> int:
         engine.dispose()
 
 
+def reusable(url: str, rows: int) -> bool:
+    """A kept database serves again only with the same rows and every table of the app: one
+    left by an older schema history (migrations since re-chained) is made afresh."""
+    from sqlalchemy import create_engine, inspect
+
+    from app.models import Base
+
+    if synthetic_rows(url) != rows:
+        return False
+    engine = create_engine(url)
+    try:
+        return set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
 def sqlite_database(rows: int) -> Path:
     path = HERE / "data" / f"bench-{rows}.db"
     path.parent.mkdir(exist_ok=True)
     url = f"sqlite:///{path}"
-    if path.exists() and synthetic_rows(url) != rows:
+    if path.exists() and not reusable(url, rows):
         for p in path.parent.glob(path.name + "*"):
             p.unlink()
     if not path.exists():
@@ -112,7 +128,7 @@ def postgres_database(admin_url: str, name: str, rows: int) -> str:
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-        if exists and synthetic_rows(url) != rows:
+        if exists and not reusable(url, rows):
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
             exists = False
         if not exists:

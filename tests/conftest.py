@@ -4,6 +4,7 @@ PostgreSQL tests skip with a printed reason when no server answers, unless
 PEACEPLAN_REQUIRE_POSTGRES=1 (set by CI), which turns the skip into a failure.
 """
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -28,6 +29,13 @@ from tests.factories import PASSWORD, make_user
 from tests.html import soup
 
 APP_HASHER = accounts._hasher
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The suite builds an app per test; left to the interpreter's last collection, the
+    # cycles among their routes and models took a minute after the results were printed.
+    # Nothing needs collecting at exit.
+    gc.freeze()
 
 
 @pytest.fixture(scope="session", autouse=True)
