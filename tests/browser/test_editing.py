@@ -1,6 +1,8 @@
 """In Chromium: an editor edits a row in place, sees a bad value refused next to its field
 with what they typed kept, saves, finds the change in the row's history and reverts it."""
 
+from urllib.parse import quote
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.axe import describe, violations
@@ -8,14 +10,19 @@ from tests.browser.axe import describe, violations
 PASSWORD = "browser editing password"
 
 
-def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server: str,
-                                                        create_user, artifacts) -> None:
-    create_user("bea", "editor", PASSWORD)
-    page.goto("/login?next=/assets%3Fasset_type%3Ddrone")
-    page.get_by_label("Name").fill("bea")
+def sign_in_as_editor(page: Page, create_user, live_server: str, name: str, to: str) -> None:
+    """Make an editor with the console command and sign in, landing on `to`."""
+    create_user(name, "editor", PASSWORD)
+    page.goto(f"/login?next={quote(to, safe='/')}")
+    page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live_server}/assets?asset_type=drone")
+    expect(page).to_have_url(f"{live_server}{to}")
+
+
+def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server: str,
+                                                        create_user, artifacts) -> None:
+    sign_in_as_editor(page, create_user, live_server, "bea", "/assets?asset_type=drone")
 
     page.locator("tbody a").first.click()
     detail_url = page.url
@@ -50,12 +57,7 @@ def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server:
 
 def test_forms_pass_axe_empty_and_with_errors(page: Page, live_server: str, create_user,
                                              artifacts) -> None:
-    create_user("cy", "editor", PASSWORD)
-    page.goto("/login?next=/assets/new")
-    page.get_by_label("Name").fill("cy")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live_server}/assets/new")
+    sign_in_as_editor(page, create_user, live_server, "cy", "/assets/new")
     found = violations(page)
     assert found == [], describe(found)
     page.get_by_label("Quantity (at least)").fill("-1")
