@@ -41,10 +41,9 @@ def revert_change(change_id: int, request: Request, session: SessionDep, user: E
         return render(request, "changes/show.html",
                       {"detail": detail, "reverted_by": None, "problems": conflict.problems},
                       status_code=409, session=session)
+    undo_id = history.change_id(session)
     session.commit()
-    undo = session.query(Change).filter(Change.reverts_id == change_id) \
-        .order_by(Change.id.desc()).first()
-    return finish(request, f"Reverted change {change_id}.", f"/changes/{undo.id}")
+    return finish(request, f"Reverted change {change_id}.", f"/changes/{undo_id}")
 
 
 @router.get("/admin/changes", name="change_log")

@@ -157,10 +157,10 @@ def _register(kind: Kind) -> None:
             context = {"kind": kind, "row": row, "users": in_use.users}
             return render(request, "rows/delete.html", context, status_code=409,
                           session=session)
+        change_id = history.change_id(session)
         session.commit()
-        change = changelog.row_history(session, kind, row_id, limit=1)[0].change
         return finish(request, f"Deleted {kind.singular} “{title}”. It can be restored from "
-                      f"change {change.id}.", f"/changes/{change.id}")
+                      f"change {change_id}.", f"/changes/{change_id}")
 
     def cite_source(row_id: int, request: Request, session: SessionDep, user: EditorUser,
                     data: Posted):
