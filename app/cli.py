@@ -6,13 +6,15 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from app import accounts, history
 from app import migrate as migrations
-from app import seed as seeding
+from app.accounts import users
+from app.caching import stamp  # noqa: F401  (its listener bumps the data version on writes)
 from app.config import get_settings
 from app.db import get_engine, new_session
-from app.form_input import parse_form
-from app.vocab import Role
+from app.editing.form_input import parse_form
+from app.history import record
+from app.loading import seed as seeding
+from app.plan.vocab import Role
 
 cli = typer.Typer(help="Peaceplan: track a proposed peacekeeping deployment plan.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -47,7 +49,7 @@ def demo_data(
         help="Database to fill (default: DATABASE_URL); it must hold no real plan data")] = None,
 ) -> None:
     """Fill a separate database with clearly labelled synthetic rows, for benchmarks."""
-    from app import demo_data as demo
+    from app.loading import demo
 
     engine = get_engine(database_url)
     with typer.progressbar(length=rows, label="Synthetic rows") as bar:
@@ -59,7 +61,7 @@ def demo_data(
 
 
 def first_admin_hint(session) -> str | None:
-    if accounts.count_users(session):
+    if users.count_users(session):
         return None
     return ("No accounts yet: anyone can read, nobody can edit. Create the first "
             "administrator with\n  peaceplan create-user NAME --role admin")
@@ -79,9 +81,9 @@ def create_user(
     else:
         password = typer.prompt("Password", hide_input=True)
         confirm = typer.prompt("Password again", hide_input=True)
-    data, errors = parse_form(accounts.NewUser, {"username": name, "role": role.value,
-                                                 "password": password,
-                                                 "password_confirm": confirm})
+    data, errors = parse_form(users.NewUser, {"username": name, "role": role.value,
+                                              "password": password,
+                                              "password_confirm": confirm})
     if data is None:
         for field, message in errors.items():
             typer.echo(f"{field.replace('_', ' ').capitalize() or 'Error'}: {message}", err=True)
@@ -89,8 +91,8 @@ def create_user(
     migrations.upgrade(get_engine())
     with new_session() as session:
         try:
-            user = accounts.create_user(session, data)
-        except accounts.UsernameTaken as taken:
+            user = users.create_user(session, data)
+        except users.UsernameTaken as taken:
             typer.echo(f"{taken} Choose another name.", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"Created {user.username} ({user.role.label.lower()}). Sign in at /login.")
@@ -109,7 +111,7 @@ def serve(
     with new_session() as session:
         if seeding.is_empty(session):
             typer.echo(f"Empty database: loading the seed data ({seeding.load(session)}).")
-        elif recorded := history.record_baseline(session):
+        elif recorded := record.record_baseline(session):
             typer.echo(f"History starts now: {recorded} existing rows recorded as a baseline.")
         if hint := first_admin_hint(session):
             typer.echo(hint)

@@ -1,4 +1,9 @@
-"""Engine and sessions. One engine per database URL, shared by the whole process."""
+"""Engine and sessions. One engine per database URL, shared by the whole process.
+
+Sessions record every write of plan data in the history and bump the data version through
+listeners registered on `Session` by `app.history.record` and `app.caching.stamp`; the entry
+points (`app.main`, `app.cli`) import both, so this module depends on no package of the app.
+"""
 
 from collections.abc import Iterator
 from functools import lru_cache
@@ -6,10 +11,6 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import (  # noqa: F401  (register the listeners that record every change
-    history,  # and bump the data version)
-    stamp,
-)
 from app.config import get_settings
 
 

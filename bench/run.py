@@ -75,7 +75,7 @@ def synthetic_rows(url: str) -> int:
     from sqlalchemy import create_engine, func, select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.models import Asset, Deployment, Plan, Site
+    from app.plan.models import Asset, Deployment, Plan, Site
 
     engine = create_engine(url)
     try:
@@ -96,7 +96,7 @@ def reusable(url: str, rows: int) -> bool:
     left by an older schema history (migrations since re-chained) is made afresh."""
     from sqlalchemy import create_engine, inspect
 
-    from app.models import Base
+    from app.plan.models import Base
 
     if synthetic_rows(url) != rows:
         return False

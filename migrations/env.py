@@ -2,7 +2,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from app.db import get_engine
-from app.models import Base
+from app.plan.models import Base
 
 config = context.config
 

@@ -20,15 +20,17 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app import accounts, migrate, seed
+from app import migrate
+from app.accounts import users
 from app.db import get_engine, get_session
+from app.loading import seed
 from app.main import create_app
-from app.vocab import Role
+from app.plan.vocab import Role
 from tests.databases import BACKENDS, fresh_database
 from tests.factories import PASSWORD, make_user
 from tests.html import soup
 
-APP_HASHER = accounts._hasher
+APP_HASHER = users._hasher
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -44,7 +46,7 @@ def _light_password_hashing() -> Iterator[None]:
     second. The production parameters are checked in test_auth."""
     light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(accounts, "_hasher", lambda: light)
+        patch.setattr(users, "_hasher", lambda: light)
         yield
 
 pytest_plugins = ["tests.scripted"]  # the `scripted` change history

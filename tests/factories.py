@@ -4,14 +4,14 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from app import accounts
-from app.models import User
-from app.vocab import Role
+from app.accounts import users
+from app.plan.models import User
+from app.plan.vocab import Role
 
 PASSWORD = "correct horse battery"
 
 # Argon2 is slow on purpose; one hash per password serves every test user (salt and all).
-_hash = lru_cache(accounts.hash_password)
+_hash = lru_cache(users.hash_password)
 
 
 def make_user(session: Session, username: str, role: Role = Role.EDITOR,

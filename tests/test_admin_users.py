@@ -4,8 +4,8 @@ their fields with what was typed kept; never leaving no active administrator."""
 import pytest
 from sqlalchemy import select
 
-from app.models import User
-from app.vocab import Role
+from app.plan.models import User
+from app.plan.vocab import Role
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, make_user
 from tests.html import soup

@@ -6,8 +6,8 @@ import io
 import pytest
 from sqlalchemy import select
 
-from app.kinds import KINDS
-from app.models import Asset
+from app.plan.kinds import KINDS
+from app.plan.models import Asset
 from tests.html import result_ids
 
 
@@ -112,7 +112,7 @@ def test_docs_load_nothing_from_elsewhere(client):
 
 
 def test_csv_defuses_formulas_and_keeps_its_header_when_empty(client, session):
-    from app.models import Plan
+    from app.plan.models import Plan
 
     plan = session.scalars(select(Plan)).first()
     session.add(Asset(key="formula", plan_id=plan.id, asset_type="drone", posture="monitoring",

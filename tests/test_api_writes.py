@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.kinds import KINDS
-from app.models import Asset, Change
+from app.plan.kinds import KINDS
+from app.plan.models import Asset, Change
 from tests.test_editing import _drone, _report, valid_data
 
 

@@ -6,15 +6,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app import asof, history
-from app.middleware import with_date
-from app.models import Asset
+from app.history import asof, record
+from app.plan.models import Asset
+from app.web.middleware import with_date
 from tests.conftest import csrf_token_of
 from tests.html import result_ids, soup
 from tests.scripted import asset
 from tests.test_query_budget import counting
 
-EDITOR = history.Actor("ana", user_id=7)
+EDITOR = record.Actor("ana", user_id=7)
 
 
 def _cell(response, row_id: int, column: str) -> str:
@@ -131,7 +131,7 @@ def test_a_snapshot_is_built_once_and_again_after_a_backdated_change(client, ses
     assert asof.SNAPSHOTS.builds == builds
 
     jets = asset(session, "us-fighter-jets-backstop")
-    history.attribute(session, EDITOR, "update", at=datetime(2025, 2, 24, tzinfo=UTC))
+    record.attribute(session, EDITOR, "update", at=datetime(2025, 2, 24, tzinfo=UTC))
     jets.quantity_low = 9
     session.commit()
     response = client.get("/assets?as_of=2025-02-25")

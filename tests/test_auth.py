@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app import accounts
-from app.models import SignInThrottle, User, utcnow
-from app.routes.auth import safe_next
-from app.vocab import Role
+from app.accounts import users
+from app.plan.models import SignInThrottle, User, utcnow
+from app.plan.vocab import Role
+from app.web.routes.auth import safe_next
 from tests.conftest import APP_HASHER, csrf_token_of, sign_in
 from tests.factories import PASSWORD, make_user
 from tests.html import soup
@@ -89,7 +89,7 @@ def test_next_from_the_form_is_checked(client, session):
 @pytest.mark.parametrize("username", ["alice", "nobody"])
 def test_repeated_failures_lock_the_name(client, session, username):
     make_user(session, "alice")
-    for _ in range(accounts.FREE_FAILURES - 1):
+    for _ in range(users.FREE_FAILURES - 1):
         assert "is wrong" in _login(client, username, "wrong password").text
     response = _login(client, username, "wrong password")
     message = soup(response).select_one(".problems").text
@@ -100,7 +100,7 @@ def test_repeated_failures_lock_the_name(client, session, username):
     response = _login(client, username, PASSWORD)
     assert "Try again after" in response.text and response.status_code == 401
     throttle = session.get(SignInThrottle, username)
-    assert throttle.failures == accounts.FREE_FAILURES
+    assert throttle.failures == users.FREE_FAILURES
 
     # Once the lockout has passed, the right password works and the count is cleared.
     session.execute(update(SignInThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
@@ -114,16 +114,16 @@ def test_lockouts_grow_and_are_capped(session):
     make_user(session, "alice")
     now = utcnow()
     lengths = []
-    for _ in range(accounts.FREE_FAILURES + 10):
-        until = accounts._record_failure(session, "alice", now)
+    for _ in range(users.FREE_FAILURES + 10):
+        until = users._record_failure(session, "alice", now)
         lengths.append(until and until - now)
-    assert lengths[: accounts.FREE_FAILURES - 1] == [None] * (accounts.FREE_FAILURES - 1)
-    assert lengths[accounts.FREE_FAILURES - 1 : accounts.FREE_FAILURES + 2] == [
+    assert lengths[: users.FREE_FAILURES - 1] == [None] * (users.FREE_FAILURES - 1)
+    assert lengths[users.FREE_FAILURES - 1 : users.FREE_FAILURES + 2] == [
         timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
-    assert lengths[-1] == accounts.LONGEST_LOCKOUT
+    assert lengths[-1] == users.LONGEST_LOCKOUT
     # After a quiet spell the count starts again.
-    later = now + accounts.FORGET_AFTER + timedelta(minutes=1)
-    assert accounts._record_failure(session, "alice", later) is None
+    later = now + users.FORGET_AFTER + timedelta(minutes=1)
+    assert users._record_failure(session, "alice", later) is None
     assert session.get(SignInThrottle, "alice").failures == 1
 
 
@@ -143,14 +143,14 @@ def test_disabled_account_cannot_sign_in_and_its_session_ends(client, session):
 def test_password_change_ends_other_sessions(client, session):
     user = make_user(session, "alice")
     sign_in(client, "alice")
-    accounts.set_password(session, user, "a brand new password")
+    users.set_password(session, user, "a brand new password")
     assert soup(client.get("/")).select_one("#signed-in-user") is None
 
 
 def test_passwords_are_stored_as_argon2id(session):
-    data = accounts.NewUser(username="Bob", role=Role.ADMIN, password="long enough pw",
-                            password_confirm="long enough pw")
-    user = accounts.create_user(session, data)
+    data = users.NewUser(username="Bob", role=Role.ADMIN, password="long enough pw",
+                         password_confirm="long enough pw")
+    user = users.create_user(session, data)
     stored = session.scalar(select(User.password_hash).where(User.id == user.id))
     assert user.username == "bob" and stored.startswith("$argon2id$")
     assert "long enough pw" not in stored
@@ -189,7 +189,7 @@ def test_htmx_request_without_a_session_is_sent_to_sign_in(client):
 def test_production_hashes_and_the_decoy_cost_the_same():
     # Tests hash cheaply (conftest); the app uses pwdlib's recommended argon2id, and an
     # unknown name is checked against a decoy made with the same parameters.
-    assert APP_HASHER() is not accounts._hasher()
+    assert APP_HASHER() is not users._hasher()
     real = APP_HASHER().hash("whatever password")
     assert real.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
-    assert accounts.DECOY_HASH.rsplit("$", 2)[0] == real.rsplit("$", 2)[0]
+    assert users.DECOY_HASH.rsplit("$", 2)[0] == real.rsplit("$", 2)[0]

@@ -7,8 +7,8 @@ import feedparser
 import pytest
 from sqlalchemy import func, select
 
-from app import compare
-from app.models import Asset
+from app.history import compare
+from app.plan.models import Asset
 from tests.html import soup
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from app.quantities import format_range
-from app.vocab import AssetType
+from app.plan.quantities import format_range
+from app.plan.vocab import AssetType
 from tests.html import soup
 
 
@@ -133,7 +133,7 @@ def test_charts_are_readable_without_colour(client):
 def test_asset_quantities_add_as_ranges_in_chart_and_table(client, session):
     from sqlalchemy import select
 
-    from app.models import Asset, Plan
+    from app.plan.models import Asset, Plan
 
     plan = session.scalars(select(Plan)).first()
     for key, low, high, posture in [("q1", 10, 20, "monitoring"), ("q2", 5, 5, "standby"),

@@ -5,11 +5,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app import accounts
+from app.accounts import users
 from app.cli import cli, first_admin_hint
 from app.config import get_settings
-from app.models import User
-from app.vocab import Role
+from app.plan.models import User
+from app.plan.vocab import Role
 
 runner = CliRunner()
 PASSWORD = "a long enough password"
@@ -40,7 +40,7 @@ def test_prompts_twice_and_creates_an_admin(database):
     user = _user(database, "root")
     assert user.role == Role.ADMIN and user.active
     with Session(database) as session:
-        assert accounts.authenticate(session, "root", PASSWORD).id == user.id
+        assert users.authenticate(session, "root", PASSWORD).id == user.id
 
 
 def test_password_from_stdin(database):

@@ -3,9 +3,9 @@ leaves the body readable by the route, and does not apply to bearer-token reques
 
 from sqlalchemy import func, select
 
-from app import accounts
-from app.models import ApiToken, User
-from app.vocab import Role
+from app.accounts import users
+from app.plan.models import ApiToken, User
+from app.plan.vocab import Role
 from tests.conftest import csrf_token_of, sign_in
 from tests.factories import make_user
 from tests.html import soup
@@ -71,7 +71,7 @@ def test_anonymous_sign_in_needs_the_token_too(client, session):
 
 def test_bearer_requests_need_no_csrf_token(client, session):
     editor = make_user(session, "robot", role=Role.EDITOR)
-    _, value = accounts.create_token(session, editor, accounts.TokenInput(name="ci"))
+    _, value = users.create_token(session, editor, users.TokenInput(name="ci"))
     response = client.post("/account/tokens", data={"name": "from a script"},
                            headers={"Authorization": f"Bearer {value}"})
     assert response.status_code == 200

@@ -4,17 +4,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import demo_data
 from app.db import get_engine
-from app.models import Asset, Citation, Deployment, Plan, Site
-from app.vocab import AssetType
+from app.loading import demo
+from app.plan.models import Asset, Citation, Deployment, Plan, Site
+from app.plan.vocab import AssetType
 from tests.databases import fresh_database
 
 
 def test_generates_labelled_rows_of_the_size_asked(backend, tmp_path_factory):
     with fresh_database(backend, tmp_path_factory) as url:
         engine = get_engine(url)
-        counts = demo_data.generate(engine, 2000)
+        counts = demo.generate(engine, 2000)
         assert sum(counts.values()) == 2000
         with Session(engine) as session:
             n = {m.__tablename__: session.scalar(select(func.count()).select_from(m))
@@ -34,5 +34,5 @@ def test_generates_labelled_rows_of_the_size_asked(backend, tmp_path_factory):
 
 
 def test_refuses_a_database_with_real_plan_data(engine):
-    with pytest.raises(demo_data.RealDataPresent, match="reassurance-force"):
-        demo_data.generate(engine, 100)
+    with pytest.raises(demo.RealDataPresent, match="reassurance-force"):
+        demo.generate(engine, 100)

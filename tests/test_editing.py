@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from app import forms
-from app.kinds import KINDS
-from app.models import Asset, Change, Citation, Site, Source
+from app.editing import forms
+from app.plan.kinds import KINDS
+from app.plan.models import Asset, Change, Citation, Site, Source
 from tests.html import soup
 
 REPORT = "report-2025-02-21"

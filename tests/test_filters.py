@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import select
 
-from app import queries
-from app.filters import parse
-from app.kinds import KINDS
+from app.browse import queries
+from app.plan.filters import parse
+from app.plan.kinds import KINDS
 
 
 def keys(session, slug, **params):
@@ -156,7 +156,7 @@ def test_empty_values_sort_last_both_ways(session, slug, sort):
 
 
 def test_statuses_sort_in_lifecycle_order(session):
-    from app.models import Deployment, Plan
+    from app.plan.models import Deployment, Plan
 
     plan = session.scalars(select(Plan)).first()
     for status in ("withdrawn", "pledged", "floated"):

@@ -3,10 +3,10 @@
 import pytest
 from sqlalchemy import func, select
 
-from app import history
-from app.models import Asset, Change, Citation, Deployment, Revision, Site
+from app.history import record, revert
+from app.plan.models import Asset, Change, Citation, Deployment, Revision, Site
 
-EDITOR = history.Actor("ana", user_id=7)
+EDITOR = record.Actor("ana", user_id=7)
 
 
 def _changes(session):
@@ -31,14 +31,14 @@ def test_seed_loading_is_recorded_as_such(session):
 
 def test_an_update_records_only_what_changed(session):
     asset = _drone(session)
-    history.attribute(session, EDITOR, "update")
+    record.attribute(session, EDITOR, "update")
     asset.quantity_low, asset.quantity_high = 12, 20
     session.commit()
     change = _latest(session)
     assert (change.actor, change.user_id, change.action) == ("ana", 7, "update")
     [revision] = change.revisions
     assert (revision.subject_type, revision.subject_id) == ("asset", asset.id)
-    assert history.changed_fields(revision) == [
+    assert revert.changed_fields(revision) == [
         ("quantity_low", None, 12), ("quantity_high", None, 20)]
 
 
@@ -54,41 +54,41 @@ def test_links_to_other_rows_are_recorded_as_ids(session):
     deployment = session.scalars(select(Deployment)).first()
     old = sorted(s.id for s in deployment.sites)
     extra = session.scalars(select(Site).where(Site.id.not_in(old))).first()
-    history.attribute(session, EDITOR, "update")
+    record.attribute(session, EDITOR, "update")
     deployment.sites.append(extra)
     session.commit()
     [revision] = _latest(session).revisions
-    assert history.changed_fields(revision) == [("sites", old, sorted([*old, extra.id]))]
+    assert revert.changed_fields(revision) == [("sites", old, sorted([*old, extra.id]))]
 
 
 def test_revert_puts_back_the_old_figure_as_a_new_change(session):
     asset = _drone(session)
-    history.attribute(session, EDITOR, "update")
+    record.attribute(session, EDITOR, "update")
     asset.quantity_low = asset.quantity_high = 40
     session.commit()
     edit = _latest(session)
-    history.revert(session, edit, EDITOR)
+    revert.revert(session, edit, EDITOR)
     session.commit()
     session.refresh(asset)
     assert (asset.quantity_low, asset.quantity_high) == (None, None)
     undo = _latest(session)
     assert (undo.action, undo.reverts_id) == ("revert", edit.id)
     # Both versions stay in the history.
-    assert history.changed_fields(undo.revisions[0]) == [
+    assert revert.changed_fields(undo.revisions[0]) == [
         ("quantity_low", 40, None), ("quantity_high", 40, None)]
 
 
 def test_revert_refuses_to_undo_a_later_edit(session):
     asset = _drone(session)
-    history.attribute(session, EDITOR, "update")
+    record.attribute(session, EDITOR, "update")
     asset.quantity_low = 40
     session.commit()
     first = _latest(session)
-    history.attribute(session, EDITOR, "update")
+    record.attribute(session, EDITOR, "update")
     asset.quantity_low = 50
     session.commit()
-    with pytest.raises(history.RevertConflict, match="changed since"):
-        history.revert(session, first, EDITOR)
+    with pytest.raises(revert.RevertConflict, match="changed since"):
+        revert.revert(session, first, EDITOR)
     session.rollback()
     session.refresh(asset)
     assert asset.quantity_low == 50
@@ -96,12 +96,12 @@ def test_revert_refuses_to_undo_a_later_edit(session):
 
 def test_a_deleted_row_and_its_citations_come_back_with_their_ids(session):
     asset = _drone(session)
-    asset_id, fields = asset.id, history.snapshot(asset)
+    asset_id, fields = asset.id, record.snapshot(asset)
     cited = session.scalars(select(Citation).where(
         Citation.subject_type == "asset", Citation.subject_id == asset_id)).all()
     quotes = sorted((c.source_id, c.quote) for c in cited)
     assert quotes
-    history.attribute(session, EDITOR, "delete")
+    record.attribute(session, EDITOR, "delete")
     for citation in cited:
         session.delete(citation)
     session.delete(asset)
@@ -110,11 +110,11 @@ def test_a_deleted_row_and_its_citations_come_back_with_their_ids(session):
     deletion = _latest(session)
     assert {r.action for r in deletion.revisions} == {"delete"}
 
-    history.revert(session, deletion, EDITOR)
+    revert.revert(session, deletion, EDITOR)
     session.commit()
     session.expire_all()
     restored = session.get(Asset, asset_id)
-    assert history.snapshot(restored) == fields
+    assert record.snapshot(restored) == fields
     again = session.scalars(select(Citation).where(
         Citation.subject_type == "asset", Citation.subject_id == asset_id)).all()
     assert sorted((c.source_id, c.quote) for c in again) == quotes
@@ -122,7 +122,7 @@ def test_a_deleted_row_and_its_citations_come_back_with_their_ids(session):
 
 def test_a_rolled_back_change_leaves_no_trace(session):
     before = session.scalar(select(func.count(Revision.id)))
-    history.attribute(session, EDITOR, "update")
+    record.attribute(session, EDITOR, "update")
     _drone(session).quantity_low = 3
     session.flush()
     session.rollback()
@@ -136,15 +136,15 @@ def test_the_first_seed_load_is_dated_by_its_newest_source(session):
 
 
 def test_a_database_filled_before_history_gets_a_baseline(session):
-    assert history.record_baseline(session) == 0  # the seed is already recorded
+    assert record.record_baseline(session) == 0  # the seed is already recorded
     session.execute(Revision.__table__.delete())
     session.execute(Change.__table__.delete())
-    recorded = history.record_baseline(session)
+    recorded = record.record_baseline(session)
     assert recorded == sum(session.scalar(select(func.count()).select_from(model))
-                           for model in history.TRACKED.values())
+                           for model in record.TRACKED.values())
     baseline = session.scalars(select(Change)).one()
     assert baseline.action == "baseline"
     drone = _drone(session)
     [revision] = [r for r in baseline.revisions if r.subject_id == drone.id
                   and r.subject_type == "asset"]
-    assert revision.after == history.snapshot(drone)
+    assert revision.after == record.snapshot(drone)

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from app.models import Asset, Change, Site
+from app.plan.models import Asset, Change, Site
 from tests.html import soup
 from tests.test_editing import _report
 

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from app.models import Asset, Deployment, Plan, Site
+from app.plan.models import Asset, Deployment, Plan, Site
 from tests.html import result_ids, soup
 
 QUERIES = [

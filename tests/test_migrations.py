@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 
 from app import migrate
 from app.db import get_engine
-from app.models import Base
+from app.plan.models import Base
 from tests.databases import BACKENDS, fresh_database
 
 

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import accounts, migrate, seed
+from app import migrate
+from app.accounts import users
 from app.db import get_engine
-from app.models import Plan, Source, User
-from app.vocab import Role
+from app.loading import seed
+from app.plan.models import Plan, Source, User
+from app.plan.vocab import Role
 from tests.databases import fresh_database
 from tests.live import app_process
 
@@ -30,7 +32,7 @@ def write(database_url: str, base: str) -> None:
         editor = User(username="writer", role=Role.EDITOR, password_hash="unused")
         session.add(editor)
         session.commit()
-        _, token = accounts.create_token(session, editor, accounts.TokenInput(name="test"))
+        _, token = users.create_token(session, editor, users.TokenInput(name="test"))
     for i in range(3):
         response = httpx.post(base + "/api/v1/assets", headers={
             "Authorization": f"Bearer {token}"}, json={

@@ -5,9 +5,9 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
+from app.caching.pages import public_paths
 from app.config import SESSION_COOKIE
-from app.kinds import KINDS
-from app.pagecache import public_paths
+from app.plan.kinds import KINDS
 from tests.test_query_budget import counting, grow
 
 FILTER = "/assets?country=FR&asset_type=drone"

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from app.kinds import KINDS, NAV
+from app.plan.kinds import KINDS, NAV
 from tests.html import result_ids, soup
 
 
@@ -49,7 +49,7 @@ def test_every_row_has_a_detail_page(client, session, slug):
 
 
 def test_detail_shows_quote_and_related_rows(client, session):
-    from app.models import Site
+    from app.plan.models import Site
 
     site = session.scalars(select(Site).where(Site.key == "eastern-europe")).one()
     page = soup(client.get(f"/sites/{site.id}"))
@@ -92,7 +92,7 @@ def test_bad_filter_values_show_a_message(client, htmx, query, message):
 
 
 def test_drone_filter_page_and_fragment_agree(client, session):
-    from app.models import Asset
+    from app.plan.models import Asset
 
     drones = set(session.scalars(select(Asset.id).where(Asset.asset_type == "drone")))
     full = client.get("/assets?asset_type=drone")
@@ -202,7 +202,7 @@ def test_overview_bad_country(client):
 
 
 def test_overview_pledged_figure_adds_pledges(client, session):
-    from app.models import Deployment, Plan
+    from app.plan.models import Deployment, Plan
 
     plan = session.scalars(select(Plan)).first()
     for key, code, low, high in [("fr", "FR", 5000, 5000), ("se", "SE", 1000, 2000)]:
@@ -261,7 +261,7 @@ def test_overview_links_carry_only_the_country(client):
 
 
 def test_pledged_counts_every_pledge_not_one_page(client, session):
-    from app.models import Deployment, Plan
+    from app.plan.models import Deployment, Plan
 
     plan = session.scalars(select(Plan)).first()
     session.add_all(Deployment(key=f"pledge-{i}", plan_id=plan.id, country_code="FR",

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from app.quantities import Range, format_date, format_range, total
+from app.plan.quantities import Range, format_date, format_range, total
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
-from app.kinds import KINDS
-from app.models import Asset, Citation, Deployment, Event, Plan, Site, Stakeholder
+from app.plan.kinds import KINDS
+from app.plan.models import Asset, Citation, Deployment, Event, Plan, Site, Stakeholder
 
 
 @contextmanager

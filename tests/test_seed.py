@@ -4,9 +4,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from app import seed
-from app.kinds import KINDS
-from app.models import (
+from app.loading import seed
+from app.plan.kinds import KINDS
+from app.plan.models import (
     Asset,
     Citation,
     Demand,
@@ -18,7 +18,7 @@ from app.models import (
     Stakeholder,
     Stance,
 )
-from app.vocab import AssetType, DatePrecision, Position, Posture, SiteBasis
+from app.plan.vocab import AssetType, DatePrecision, Position, Posture, SiteBasis
 
 REPORT = "report-2025-02-21"
 
@@ -141,7 +141,7 @@ def test_candidate_sites_are_flagged_and_placed(session, key):
 
 
 def test_countries_come_with_memberships(session):
-    from app.models import Country
+    from app.plan.models import Country
 
     countries = {c.code: c for c in session.scalars(select(Country))}
     assert len(countries) >= 249

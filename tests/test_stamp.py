@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from app import seed, stamp
-from app.models import Asset, Citation, Deployment, Plan, Site
+from app.caching import stamp
+from app.loading import seed
+from app.plan.models import Asset, Citation, Deployment, Plan, Site
 
 
 def _version(session: Session) -> int:

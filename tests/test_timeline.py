@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.models import Event
+from app.plan.models import Event
 from tests.html import soup
 
 

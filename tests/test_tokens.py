@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from app import accounts
-from app.models import ApiToken, utcnow
-from app.vocab import Role
+from app.accounts import users
+from app.plan.models import ApiToken, utcnow
+from app.plan.vocab import Role
 from tests.factories import make_user
 from tests.html import soup
 from tests.test_query_budget import counting
@@ -41,7 +41,7 @@ def test_create_shows_the_token_once_and_stores_its_hash(editor_client, session)
 
 def test_token_signs_in_a_script_and_notes_last_use(client, session):
     user = make_user(session, "robot", role=Role.EDITOR)
-    token, value = accounts.create_token(session, user, accounts.TokenInput(name="ci"))
+    token, value = users.create_token(session, user, users.TokenInput(name="ci"))
     assert _who(client, {}) is None
     assert _who(client, _bearer(value)) == "robot"
     session.refresh(token)
@@ -56,16 +56,16 @@ def test_token_signs_in_a_script_and_notes_last_use(client, session):
     session.commit()
     _who(client, _bearer(value))
     session.refresh(token)
-    assert accounts.as_utc(token.last_used_at) > utcnow() - timedelta(minutes=1)
+    assert users.as_utc(token.last_used_at) > utcnow() - timedelta(minutes=1)
     page = soup(client.get("/account/tokens", headers=_bearer(value)))
     assert page.select_one("tbody td:nth-of-type(2)").text != "never"
 
 
 def test_revoked_and_disabled_and_unknown_tokens_are_anonymous(client, session):
     user = make_user(session, "robot", role=Role.EDITOR)
-    _, kept_value = accounts.create_token(session, user, accounts.TokenInput(name="a"))
-    gone, gone_value = accounts.create_token(session, user, accounts.TokenInput(name="b"))
-    accounts.revoke_token(session, user, gone.id)
+    _, kept_value = users.create_token(session, user, users.TokenInput(name="a"))
+    gone, gone_value = users.create_token(session, user, users.TokenInput(name="b"))
+    users.revoke_token(session, user, gone.id)
     assert _who(client, _bearer(gone_value)) is None
     assert _who(client, _bearer("pp_" + "x" * 43)) is None
     assert _who(client, _bearer(kept_value)) == "robot"
@@ -90,7 +90,7 @@ def test_revoke_through_the_page(editor_client, session):
 
 def test_someone_elses_token_cannot_be_revoked(editor_client, session):
     other = make_user(session, "other", role=Role.EDITOR)
-    token, _ = accounts.create_token(session, other, accounts.TokenInput(name="theirs"))
+    token, _ = users.create_token(session, other, users.TokenInput(name="theirs"))
     response = editor_client.post(f"/account/tokens/{token.id}/revoke")
     assert response.status_code == 404
     session.refresh(token)

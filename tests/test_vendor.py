@@ -64,7 +64,7 @@ def test_boundaries_place_cities_in_their_country(countries, place, lon, lat, co
 def test_seeded_candidate_sites_fall_inside_ukraine(countries, session):
     from sqlalchemy import select
 
-    from app.models import Site
+    from app.plan.models import Site
 
     for site in session.scalars(select(Site).where(Site.latitude.is_not(None))):
         if site.country_code == "UA":

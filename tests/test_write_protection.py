@@ -9,11 +9,11 @@ from fastapi import APIRouter, routing
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from app import accounts
+from app.accounts import users
 from app.db import get_session
 from app.main import create_app
-from app.models import Base, User
-from app.vocab import Role
+from app.plan.models import Base, User
+from app.plan.vocab import Role
 from tests.conftest import csrf_token_of, sign_in
 from tests.factories import make_user
 
@@ -75,7 +75,7 @@ def ids(session) -> dict[str, str]:
     """Ids of rows that exist, by parameter name, so a route that checked too late
     would find something to change."""
     admin = make_user(session, "someadmin", role=Role.ADMIN)
-    token, _ = accounts.create_token(session, admin, accounts.TokenInput(name="script"))
+    token, _ = users.create_token(session, admin, users.TokenInput(name="script"))
     return {"user_id": str(admin.id), "token_id": str(token.id), "row_id": "1", "id": "1"}
 
 
@@ -131,7 +131,7 @@ def test_every_write_route_refuses_and_changes_nothing(new_client, session, ids,
         response = _attempt(viewer, method, url, viewer.csrf_token)
         assert response.status_code == 403, response.text
         robot = session.scalar(select(User).where(User.username == "robot"))
-        _, value = accounts.create_token(session, robot, accounts.TokenInput(name="script"))
+        _, value = users.create_token(session, robot, users.TokenInput(name="script"))
         bearer = {"Authorization": f"Bearer {value}"}
         anonymous.get("/api/v1/assets", headers=bearer)  # its last use, noted once a minute
         before = fingerprint(session)

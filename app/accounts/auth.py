@@ -1,0 +1,76 @@
+"""Who is asking: the signed session cookie or an API token, and the role checks.
+
+`current_user` runs for every route (an app-wide dependency), so templates can show who is
+signed in; it costs no query for an anonymous request.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from app.accounts import csrf, users
+from app.db import get_session
+from app.plan.models import User
+from app.plan.vocab import Role
+
+USER_KEY = "uid"
+PASSWORD_KEY = "pwd"
+
+
+def current_user(request: Request, session: Annotated[Session, Depends(get_session)]
+                 ) -> User | None:
+    """The signed-in user, or None for anonymous visitors, disabled users, revoked
+    tokens, and sessions from before a password change.
+
+    A request carrying `Authorization: Bearer` is judged by its token alone, never by a
+    cookie: such requests skip the CSRF check.
+    """
+    if hasattr(request.state, "user"):
+        return request.state.user
+    user = None
+    if csrf.is_bearer(request):
+        _, _, value = request.headers["authorization"].partition(" ")
+        user = users.token_user(session, value.strip())
+    elif (user_id := request.session.get(USER_KEY)) is not None:
+        user = users.get_user(session, user_id)
+        if user is not None and (
+            not user.active
+            or request.session.get(PASSWORD_KEY) != users.password_fingerprint(user)
+        ):
+            user = None
+    request.state.user = user
+    return user
+
+
+def sign_in(request: Request, user: User) -> None:
+    """Start a fresh session for `user`, with a new CSRF token."""
+    request.session.clear()
+    request.session[USER_KEY] = user.id
+    request.session[PASSWORD_KEY] = users.password_fingerprint(user)
+    csrf.token(request)
+    request.state.user = user
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
+    request.state.user = None
+
+
+def _requires(role: Role):
+    def check(user: Annotated[User | None, Depends(current_user)]) -> User:
+        if user is None:
+            raise HTTPException(401, "Sign in to do this.",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if not user.can(role):
+            raise HTTPException(403, f"This needs an account with the {role.label.lower()} "
+                                f"role; yours is {user.role.label.lower()}.")
+        return user
+
+    check.__name__ = f"require_{role.value}"
+    return check
+
+
+require_signed_in = _requires(Role.VIEWER)
+require_editor = _requires(Role.EDITOR)
+require_admin = _requires(Role.ADMIN)

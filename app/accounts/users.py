@@ -1,0 +1,283 @@
+"""Accounts: their input rules, password hashes, sign-in throttling and API tokens.
+
+Every account query and write lives here; routes and the console command call these.
+"""
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from pwdlib import PasswordHash
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.plan.models import ApiToken, SignInThrottle, User, as_utc, utcnow
+from app.plan.vocab import Role
+
+MIN_PASSWORD = 10
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
+
+# --- Input ---
+
+
+class PasswordInput(BaseModel):
+    password: str = Field(min_length=MIN_PASSWORD, max_length=1024)
+    password_confirm: str
+
+    @field_validator("password_confirm")
+    @classmethod
+    def _confirmed(cls, value: str, info: ValidationInfo) -> str:
+        if "password" in info.data and value != info.data["password"]:
+            raise ValueError("The two passwords differ.")
+        return value
+
+
+class NewUser(PasswordInput):
+    username: str
+    role: Role = Role.VIEWER
+
+    @field_validator("username", mode="before")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        value = str(value).strip().lower()
+        if not USERNAME.fullmatch(value):
+            raise ValueError("Use 2 to 40 letters, digits, dots, dashes or underscores, "
+                             "starting with a letter or digit.")
+        return value
+
+
+class RoleInput(BaseModel):
+    role: Role
+
+
+class TokenInput(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return str(value).strip()
+
+
+# --- Passwords ---
+
+
+@lru_cache
+def _hasher() -> PasswordHash:
+    return PasswordHash.recommended()  # argon2id
+
+
+# Checked against when the name is unknown, so both answers take as long: the hash of a
+# random password nobody kept, with the same argon2id parameters as real ones. A constant,
+# so that the first unknown name does not take longer (hashing it at run time would).
+DECOY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$K1EiBhDb4ucnBPNBgFdrxg$"
+              "n+UCY/zbD4oDVOTsQkwH7tjbuPVrnBeTGaCTtCjN5t4")
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def password_fingerprint(user: User) -> str:
+    """Changes when the password does: a session carrying the old one is no longer valid."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+# --- Users ---
+
+
+class UsernameTaken(ValueError):
+    pass
+
+
+def normalize(username: str) -> str:
+    return username.strip().lower()[:100]
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def create_user(session: Session, data: NewUser) -> User:
+    if session.scalar(select(User.id).where(User.username == data.username)) is not None:
+        raise UsernameTaken(f"There is already an account named {data.username}.")
+    user = User(username=data.username, role=data.role, active=True,
+                password_hash=hash_password(data.password))
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:  # created meanwhile by another process
+        session.rollback()
+        raise UsernameTaken(f"There is already an account named {data.username}.") from None
+    return user
+
+
+def _active_admins(session: Session) -> int:
+    stmt = select(func.count()).where(User.role == Role.ADMIN, User.active.is_(True))
+    return session.scalar(stmt) or 0
+
+
+class LastAdmin(ValueError):
+    pass
+
+
+def update_access(session: Session, user: User, *, role: Role | None = None,
+                  active: bool | None = None) -> None:
+    """Change role or active state, refusing to leave no active administrator."""
+    was_admin = user.can(Role.ADMIN)
+    if role is not None:
+        user.role = role
+    if active is not None:
+        user.active = active
+    if was_admin and not user.can(Role.ADMIN):
+        session.flush()
+        if _active_admins(session) == 0:
+            session.rollback()
+            raise LastAdmin("This would leave no active administrator. Make another "
+                            "account an administrator first.")
+    session.commit()
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    session.execute(delete(SignInThrottle).where(SignInThrottle.username == user.username))
+    session.commit()
+
+
+# --- Sign-in ---
+
+FREE_FAILURES = 5  # the fifth failure in a row locks the name
+FIRST_LOCKOUT = timedelta(minutes=1)  # doubles with each further failure
+LONGEST_LOCKOUT = timedelta(hours=1)
+FORGET_AFTER = timedelta(hours=1)  # a quiet hour resets the count
+
+
+class LockedOut(Exception):
+    def __init__(self, until: datetime):
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
+class AccountDisabled(Exception):
+    pass
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user these credentials name, or None. Raises LockedOut while the name is
+    locked (checking no password), AccountDisabled for a right password on a disabled
+    account. Unknown names and wrong passwords are counted alike."""
+    name = normalize(username)
+    now = utcnow()
+    throttle = session.get(SignInThrottle, name)
+    if throttle and throttle.locked_until and as_utc(throttle.locked_until) > now:
+        raise LockedOut(as_utc(throttle.locked_until))
+    user = session.scalar(select(User).where(User.username == name))
+    hasher = _hasher()
+    valid, new_hash = hasher.verify_and_update(password, user.password_hash if user else
+                                               DECOY_HASH)
+    if user is None or not valid:
+        until = _record_failure(session, name, now)
+        if until:
+            raise LockedOut(until)
+        return None
+    if not user.active:
+        raise AccountDisabled
+    if new_hash:  # parameters moved on since this hash was made
+        user.password_hash = new_hash
+    if throttle:
+        session.delete(throttle)
+    session.commit()
+    return user
+
+
+def _record_failure(session: Session, name: str, now: datetime) -> datetime | None:
+    """Count a failure in the database (atomically, as other processes may count too);
+    return the end of the lockout it starts, if any."""
+    fresh = SignInThrottle.last_failure_at < now - FORGET_AFTER
+    bump = (update(SignInThrottle).where(SignInThrottle.username == name)
+            .values(failures=case((fresh, 1), else_=SignInThrottle.failures + 1),
+                    last_failure_at=now))
+    if session.execute(bump).rowcount == 0:
+        try:
+            with session.begin_nested():
+                session.add(SignInThrottle(username=name, failures=1, last_failure_at=now))
+        except IntegrityError:
+            session.execute(bump)
+    failures = session.scalar(select(SignInThrottle.failures)
+                              .where(SignInThrottle.username == name))
+    until = None
+    if failures >= FREE_FAILURES:
+        until = now + min(FIRST_LOCKOUT * 2 ** (failures - FREE_FAILURES), LONGEST_LOCKOUT)
+        session.execute(update(SignInThrottle).where(SignInThrottle.username == name)
+                        .values(locked_until=until))
+    # Names nobody tried for a day are forgotten, so guessed names do not pile up.
+    session.execute(delete(SignInThrottle).where(
+        SignInThrottle.last_failure_at < now - timedelta(days=1),
+        or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until < now)))
+    session.commit()
+    return until
+
+
+# --- API tokens ---
+
+TOKEN_PREFIX = "pp_"
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    stmt = (select(ApiToken).where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc()))
+    return list(session.scalars(stmt))
+
+
+def create_token(session: Session, user: User, data: TokenInput) -> tuple[ApiToken, str]:
+    """A new token and its value, which is not stored and cannot be shown again."""
+    value = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=data.name, token_hash=_digest(value))
+    session.add(token)
+    session.commit()
+    return token, value
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id,
+                                                  ApiToken.user_id == user.id))
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.commit()
+    return token
+
+
+def token_user(session: Session, value: str) -> User | None:
+    """The active user a live token belongs to, noting its use at most once a minute."""
+    if not value.startswith(TOKEN_PREFIX):
+        return None
+    row = session.execute(
+        select(ApiToken, User).join(User, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(value), ApiToken.revoked_at.is_(None),
+               User.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    now = utcnow()
+    if token.last_used_at is None or now - as_utc(token.last_used_at) >= TOUCH_EVERY:
+        token.last_used_at = now
+        session.commit()
+    return user

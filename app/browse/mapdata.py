@@ -1,0 +1,123 @@
+"""The map: sites with the troops and assets that would stand there, as rows and as GeoJSON.
+
+The map page, its table and `/sites.geojson` select sites with the sites list's own filter
+(`kinds.SITES.filters`), so the map and the list cannot disagree.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.browse import queries
+from app.plan import kinds
+from app.plan.filters import BaseFilters, country_name
+from app.plan.models import Asset, Citation, Deployment, Site
+from app.plan.quantities import Range, format_date, format_range, total
+from app.plan.vocab import SiteBasis
+
+#: The most sites one map draws; the page says so when a filter matches more.
+MAP_LIMIT = 500
+
+
+@dataclass
+class SitePoint:
+    site: Site
+    deployments: list[Deployment]
+    assets: list[Asset]
+    citations: list[Citation]
+
+    @property
+    def located(self) -> bool:
+        return self.site.latitude is not None and self.site.longitude is not None
+
+    @property
+    def candidate(self) -> bool:
+        return self.site.basis == SiteBasis.CANDIDATE
+
+    @property
+    def troops(self) -> Range:
+        return total(Range(d.troops_low, d.troops_high) for d in self.deployments)
+
+    @property
+    def troops_text(self) -> str:
+        return str(self.troops) if self.deployments else "none reported"
+
+    @property
+    def assets_text(self) -> str:
+        if not self.assets:
+            return "none reported"
+        return ", ".join(
+            f"{a.asset_type.label} ({format_range(a.quantity_low, a.quantity_high)}, "
+            f"{a.posture.label.lower()})"
+            for a in self.assets
+        )
+
+
+def points(session: Session, rows: list[Site],
+           cited: dict[int, list[Citation]]) -> list[SitePoint]:
+    """Sites with what stands at each: two statements for any number of sites."""
+    at = queries.at_sites(session=session, site_ids=[s.id for s in rows])
+    return [SitePoint(s, at.deployments.get(s.id, []), at.assets.get(s.id, []),
+                      cited.get(s.id, [])) for s in rows]
+
+
+def page_points(session: Session, filters: BaseFilters,
+                per_page: int = MAP_LIMIT) -> tuple[queries.Page, list[SitePoint]]:
+    """The first `per_page` sites of a filter (or the filter's own page, if it names one),
+    with what stands at each."""
+    if "per_page" not in filters.model_fields_set:
+        filters = filters.model_copy(update={"per_page": per_page})
+    page = queries.list_rows(session=session, kind=kinds.SITES, filters=filters,
+                             with_facets=False)
+    return page, points(session, list(page.rows), page.citations)
+
+
+def feature(point: SitePoint) -> dict[str, Any]:
+    """One site as a GeoJSON Feature; a site without coordinates has a null geometry."""
+    site = point.site
+    geometry = ({"type": "Point", "coordinates": [site.longitude, site.latitude]}
+                if point.located else None)
+    troops = point.troops
+    return {
+        "type": "Feature",
+        "id": site.id,
+        "geometry": geometry,
+        "properties": {
+            "name": site.name,
+            "url": f"/sites/{site.id}",
+            "kind": str(site.kind),
+            "kind_label": site.kind.label,
+            "basis": str(site.basis),
+            "basis_label": site.basis.label,
+            "candidate": point.candidate,
+            "country": site.country_code,
+            "country_name": country_name(site.country_code) if site.country_code else None,
+            "troops_low": troops.low if point.deployments else None,
+            "troops_high": troops.high if point.deployments else None,
+            "troops": point.troops_text,
+            "deployments": [
+                {"id": d.id, "url": f"/deployments/{d.id}", "role": d.role,
+                 "troops": format_range(d.troops_low, d.troops_high)}
+                for d in point.deployments
+            ],
+            "assets": [
+                {"id": a.id, "url": f"/assets/{a.id}", "asset_type": str(a.asset_type),
+                 "label": a.asset_type.label, "posture": a.posture.label,
+                 "quantity": format_range(a.quantity_low, a.quantity_high)}
+                for a in point.assets
+            ],
+            "sources": [
+                {"id": c.source.id, "url": f"/sources/{c.source.id}", "title": c.source.title,
+                 "published": format_date(c.source.published_on)}
+                for c in point.citations
+            ],
+        },
+    }
+
+
+def feature_collection(page: queries.Page, sites: list[SitePoint]) -> dict[str, Any]:
+    """The features of one page of sites; `total`, `page` and `per_page` say whether there
+    are more (GeoJSON allows such foreign members)."""
+    return {"type": "FeatureCollection", "total": page.total, "page": page.page,
+            "per_page": page.per_page, "features": [feature(p) for p in sites]}

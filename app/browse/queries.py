@@ -1,0 +1,318 @@
+"""Every query of the app: lists with filters and facets, single rows, citations, exports.
+
+Routes never build a select themselves. Each function runs a fixed number of statements,
+whatever the number of rows.
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.caching.memo import memo
+from app.plan.filters import BaseFilters, Dim
+from app.plan.kinds import Kind
+from app.plan.models import Asset, Citation, DataStamp, Deployment, Source, deployment_site
+
+# --- Filtering ---
+
+
+def conditions(kind: Kind, filters: BaseFilters, skip: str | None = None) -> list[ColumnElement]:
+    """WHERE clauses for a filter; `skip` leaves one dimension out (for its own facet)."""
+    out: list[ColumnElement] = []
+    for dim in kind.dims:
+        values = filters.values(dim.param)
+        if not values or dim.param == skip:
+            continue
+        if dim.column is not None:
+            out.append(dim.column.in_([str(v) for v in values]))
+        else:
+            pairs = dim.pairs().subquery()
+            ids = select(pairs.c.id).where(pairs.c.value.in_([str(v) for v in values]))
+            out.append(kind.model.id.in_(ids))
+    if kind.dated is not None:
+        if filters.since:
+            out.append(kind.dated >= filters.since)
+        if filters.until:
+            out.append(kind.dated <= filters.until)
+    if filters.q and kind.search:
+        out.append(or_(*(col.icontains(filters.q, autoescape=True) for col in kind.search)))
+    return out
+
+
+def _order(kind: Kind, sort: str | None) -> list[ColumnElement]:
+    """ORDER BY for `sort` ('key' or '-key'); empty values last either way, on every
+    database (SQLite would put NULLs first), and the id last so pages never overlap."""
+    key = sort or kind.default_sort
+    col = next((c for c in kind.columns if c.key == key.lstrip("-") and c.sortable), None)
+    model_id = kind.model.id
+    if col is None:
+        return [model_id]
+    descending = key.startswith("-")
+    exprs = [(e.desc() if descending else e.asc()).nulls_last() for e in col.sort]
+    return [*exprs, model_id.desc() if descending else model_id]
+
+
+# --- Facets ---
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    param: str
+    label: str
+    values: list[FacetValue]
+
+
+def facet(session: Session, kind: Kind, dim: Dim, filters: BaseFilters) -> Facet:
+    """Counts per value of one dimension, under every other active filter."""
+    where = conditions(kind, filters, skip=dim.param)
+    if dim.column is not None:
+        stmt = (
+            select(dim.column, func.count())
+            .select_from(kind.model)
+            .where(dim.column.is_not(None), *where)
+            .group_by(dim.column)
+        )
+    else:
+        pairs = dim.pairs().subquery()
+        stmt = select(pairs.c.value, func.count(distinct(pairs.c.id))).group_by(pairs.c.value)
+        if where:
+            stmt = stmt.where(pairs.c.id.in_(select(kind.model.id).where(*where)))
+    counts = {str(value): n for value, n in session.execute(stmt)}
+    selected = {str(v) for v in filters.values(dim.param)}
+    values = [
+        FacetValue(value, dim.label_of(value), counts.get(value, 0), value in selected)
+        for value in sorted(counts.keys() | selected)
+    ]
+    values.sort(key=lambda v: (-v.count, v.label))
+    return Facet(dim.param, dim.label, values)
+
+
+# --- Lists ---
+
+
+@dataclass
+class Page:
+    rows: Sequence[Any]
+    total: int
+    page: int
+    per_page: int
+    facets: list[Facet] = field(default_factory=list)
+    citations: dict[int, list[Citation]] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+    @property
+    def past_end(self) -> bool:
+        return self.page > self.pages
+
+
+def _rows_stmt(kind: Kind, where: Sequence[ColumnElement], sort: str | None) -> Select:
+    return select(kind.model).where(*where).order_by(*_order(kind, sort)).options(*kind.options)
+
+
+def list_rows(
+    *,
+    session: Session,
+    kind: Kind,
+    filters: BaseFilters,
+    extra: Sequence[ColumnElement] = (),
+    with_facets: bool = True,
+) -> Page:
+    where = [*conditions(kind, filters), *extra]
+
+    def counts() -> tuple[int, list[Facet]]:
+        total = session.scalar(select(func.count()).select_from(kind.model).where(*where)) or 0
+        facets = [facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
+        return total, facets
+
+    if extra or not with_facets:
+        total, facets = counts()
+    else:
+        # Paging and sorting keep the same counts: cache them per filter and data version.
+        key = (kind.slug, filters.query(page=None, sort=None, per_page=None))
+        total, facets = memo(session, key, counts)
+    stmt = _rows_stmt(kind, where, filters.sort).limit(filters.per_page)
+    rows = session.scalars(stmt.offset((filters.page - 1) * filters.per_page)).all()
+    return Page(
+        rows=rows,
+        total=total,
+        page=filters.page,
+        per_page=filters.per_page,
+        facets=facets,
+        citations=citations(session=session, kind=kind, ids=[r.id for r in rows]),
+    )
+
+
+def export_rows(*, session: Session, kind: Kind, filters: BaseFilters) -> Sequence[Any]:
+    """Every row matching the filter, in the list's order, without pagination."""
+    return session.scalars(_rows_stmt(kind, conditions(kind, filters), filters.sort)).all()
+
+
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error, not a miss
+
+
+def get_row(*, session: Session, kind: Kind, row_id: int) -> Any | None:
+    if not 0 < row_id <= MAX_ID:
+        return None
+    stmt = select(kind.model).where(kind.model.id == row_id).options(*kind.options)
+    return session.scalars(stmt).first()
+
+
+def citations(*, session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, list[Citation]]:
+    if not kind.cited or not ids:
+        return {}
+    stmt = (
+        select(Citation)
+        .join(Citation.source)
+        .where(Citation.subject_type == kind.subject_type, Citation.subject_id.in_(ids))
+        .order_by(Source.published_on.desc().nulls_last(), Source.id)
+    )
+    out: dict[int, list[Citation]] = defaultdict(list)
+    for citation in session.scalars(stmt):
+        out[citation.subject_id].append(citation)
+    return out
+
+
+# --- What stands at each site (the map) ---
+
+
+@dataclass
+class AtSites:
+    deployments: dict[int, list[Deployment]] = field(default_factory=dict)
+    assets: dict[int, list[Asset]] = field(default_factory=dict)
+
+
+def at_sites(*, session: Session, site_ids: Sequence[int]) -> AtSites:
+    """The deployments and assets at each of `site_ids`, in two statements."""
+    out = AtSites(defaultdict(list), defaultdict(list))
+    if not site_ids:
+        return out
+    stmt = (
+        select(deployment_site.c.site_id, Deployment)
+        .join(Deployment, Deployment.id == deployment_site.c.deployment_id)
+        .where(deployment_site.c.site_id.in_(site_ids))
+        .order_by(Deployment.troops_high.desc().nulls_last(), Deployment.id)
+    )
+    for site_id, deployment in session.execute(stmt):
+        out.deployments[site_id].append(deployment)
+    assets = select(Asset).where(Asset.site_id.in_(site_ids)).order_by(Asset.asset_type, Asset.id)
+    for asset in session.scalars(assets):
+        out.assets[asset.site_id].append(asset)
+    return out
+
+
+# --- Sums by group (the overview's panels) ---
+
+
+@dataclass(frozen=True)
+class GroupSum:
+    key: Any
+    rows: int
+    low: int | None  # sum of the known lower bounds
+    high: int | None  # sum of the upper bounds, None when any is open
+    unknown: int  # rows with no figure at all
+
+
+def sums_by(session: Session, *, kind: Kind, filters: BaseFilters,
+            key: ColumnElement | Sequence[ColumnElement], low: ColumnElement,
+            high: ColumnElement, extra: Sequence[ColumnElement] = ()) -> list[GroupSum]:
+    """Range sums of `low`..`high` per value of `key` (a tuple of values, for several key
+    columns), largest first, under a filter."""
+    keys = list(key) if isinstance(key, Sequence) else [key]
+    stmt = (
+        select(
+            *keys,
+            func.count(),
+            func.sum(low),
+            func.sum(high),
+            func.sum(case((high.is_(None), 1), else_=0)),
+            func.sum(case((low.is_(None) & high.is_(None), 1), else_=0)),
+        )
+        .where(*conditions(kind, filters), *extra)
+        .group_by(*keys)
+        .order_by(func.sum(high).desc().nulls_last(), *keys)
+    )
+    return [
+        GroupSum(tuple(row[:len(keys)]) if len(keys) > 1 else row[0], n, lo or None,
+                 None if open_high else hi, unknown)
+        for row in session.execute(stmt)
+        for n, lo, hi, open_high, unknown in [row[len(keys):]]
+    ]
+
+
+def counts_by(session: Session, *, kind: Kind, filters: BaseFilters,
+              keys: Sequence[ColumnElement]) -> list[tuple[Any, ...]]:
+    """Rows per combination of `keys` under a filter, as (key, ..., count) tuples."""
+    stmt = (
+        select(*keys, func.count())
+        .select_from(kind.model)
+        .where(*conditions(kind, filters))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def sources_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnElement,
+               extra: Sequence[ColumnElement] = ()) -> dict[Any, list[Source]]:
+    """The distinct sources cited by the filtered rows, per value of `key`."""
+    stmt = (
+        select(key, Source)
+        .select_from(kind.model)
+        .join(Citation, and_(Citation.subject_type == kind.subject_type,
+                             Citation.subject_id == kind.model.id))
+        .join(Source, Source.id == Citation.source_id)
+        .where(*conditions(kind, filters), *extra)
+        .distinct()
+    )
+    out: dict[Any, list[Source]] = defaultdict(list)
+    for k, source in session.execute(stmt):
+        out[k].append(source)
+    for sources in out.values():
+        sources.sort(key=lambda s: (s.published_on is None, s.published_on, s.id))
+    return out
+
+
+# --- Whole-dataset figures ---
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    updated_at: datetime | None
+    latest_source_on: date | None
+    source_count: int
+
+
+def dataset_info(session: Session) -> DatasetInfo:
+    row = session.execute(
+        select(
+            select(DataStamp.updated_at).where(DataStamp.id == 1).scalar_subquery(),
+            select(func.max(Source.published_on)).scalar_subquery(),
+            select(func.count(Source.id)).scalar_subquery(),
+        )
+    ).one()
+    return DatasetInfo(*row)

@@ -1,0 +1,198 @@
+"""The data version: one row bumped by every write of plan data, whoever makes it.
+
+Caches key on it (see `app.caching.memo`), so a write through any process or any code path
+(forms, API, imports, reverts, seeding, bulk inserts) must bump it. Writers do not call
+anything: a `before_flush` listener bumps it when the flush holds a new, deleted or really
+modified row of plan data, and a `do_orm_execute` listener when a session runs an INSERT,
+UPDATE or DELETE statement on a plan-data table. Both are registered on every `Session`.
+
+The bump is one `UPDATE data_stamp SET version = version + 1`, so concurrent writers in
+several processes never lose a bump: the row lock orders them, and the new version becomes
+visible in the same commit as the data it describes.
+"""
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, event, insert, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from app.plan.models import ApiToken, DataStamp, SignInThrottle, User, utcnow
+
+#: Tables whose rows are not plan data: writing them leaves the data version alone.
+#: Account tables belong here (a sign-in must not empty every cache).
+NOT_PLAN_DATA = {DataStamp.__tablename__, User.__tablename__, ApiToken.__tablename__,
+                 SignInThrottle.__tablename__, "alembic_version"}
+
+
+@dataclass(frozen=True)
+class Version:
+    """The data version as a cache key. `updated_at` (to the microsecond) tells apart two
+    transactions that bumped to the same number when one of them was rolled back."""
+
+    number: int
+    updated_at: datetime | None
+
+    @property
+    def token(self) -> str:
+        stamp = self.updated_at.timestamp() if self.updated_at else 0
+        return f"{self.number}.{stamp:.6f}"
+
+
+def current(session: Session) -> Version:
+    """The version this session sees: one primary-key lookup."""
+    row = session.execute(
+        select(DataStamp.version, DataStamp.updated_at).where(DataStamp.id == 1)
+    ).first()
+    return Version(*row) if row else Version(0, None)
+
+
+class Reader:
+    """Reads the version on a connection of its own, outside the pool, in autocommit mode:
+    each read sees the latest commit, and costs one round trip (tens of microseconds)
+    instead of a pooled session's checkout, transaction and reset."""
+
+    SQL = "SELECT version, updated_at FROM data_stamp WHERE id = 1"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection = None
+        self._lock = threading.Lock()
+
+    def read(self) -> Version:
+        with self._lock:
+            try:
+                return self._read()
+            except Exception:
+                # A dropped connection (a database restart): one fresh try.
+                self.close()
+                return self._read()
+
+    def _read(self) -> Version:
+        if self._connection is None:
+            connection = self.engine.raw_connection()
+            if self.engine.dialect.name == "postgresql":
+                connection.driver_connection.autocommit = True
+            connection.detach()
+            self._connection = connection
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(self.SQL)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return Version(0, None)
+        # SQLite hands back the timestamp as text: the same value, as a token, either way.
+        updated_at = row[1]
+        if isinstance(updated_at, str):
+            updated_at = datetime.fromisoformat(updated_at)
+        return Version(row[0], updated_at)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+
+
+class AsyncReader:
+    """PostgreSQL: reads on an async connection, so a worker serves other requests during
+    the round trip, and concurrent requests share reads. A request waits for the next read
+    that *starts after it arrived*: one round trip serves every request queued behind the
+    one in flight, and none sees a version older than the commits made before it arrived.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self._connection = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._next: asyncio.Future | None = None  # the batch the next read will serve
+        self._reading = False
+        self._task: asyncio.Task | None = None
+
+    async def read(self) -> Version:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a connection belongs to the loop that opened it
+            self._loop, self._connection, self._next, self._reading = loop, None, None, False
+        if self._next is None:
+            self._next = loop.create_future()
+        batch = self._next
+        if not self._reading:
+            self._reading = True
+            self._task = loop.create_task(self._serve())  # kept: a task nobody holds may vanish
+        return await asyncio.shield(batch)
+
+    async def _serve(self) -> None:
+        try:
+            while self._next is not None:
+                batch, self._next = self._next, None
+                try:
+                    batch.set_result(await self._read_retrying())
+                except Exception as error:
+                    batch.set_exception(error)
+        finally:
+            self._reading = False
+
+    async def _read_retrying(self) -> Version:
+        try:
+            return await self._read()
+        except Exception:
+            # A dropped connection (a database restart): one fresh try.
+            self._connection = None
+            return await self._read()
+
+    async def _read(self) -> Version:
+        import psycopg
+
+        if self._connection is None or self._connection.closed:
+            self._connection = await psycopg.AsyncConnection.connect(self.conninfo,
+                                                                     autocommit=True)
+        async with self._connection.cursor() as cursor:
+            await cursor.execute(Reader.SQL)
+            row = await cursor.fetchone()
+        return Version(*row) if row else Version(0, None)
+
+
+def bump(session: Session) -> None:
+    """Record that plan data changed, in the session's transaction."""
+    connection = session.connection()
+    now = utcnow()
+    result = connection.execute(
+        update(DataStamp).where(DataStamp.id == 1)
+        .values(version=DataStamp.version + 1, updated_at=now)
+    )
+    if result.rowcount == 0:
+        connection.execute(insert(DataStamp).values(id=1, version=1, updated_at=now))
+    # A stamp object loaded in this session is now stale.
+    for obj in session.identity_map.values():
+        if isinstance(obj, DataStamp):
+            session.expire(obj)
+
+
+def _is_plan_data(obj: object) -> bool:
+    table = getattr(type(obj), "__tablename__", None)
+    return table is not None and table not in NOT_PLAN_DATA
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_flush(session: Session, _context, _instances) -> None:
+    changed = any(_is_plan_data(o) for o in (*session.new, *session.deleted)) or any(
+        _is_plan_data(o) and session.is_modified(o, include_collections=True)
+        for o in session.dirty
+    )
+    if changed:
+        bump(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bump_on_statement(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is not None and getattr(table, "name", None) not in NOT_PLAN_DATA:
+        bump(state.session)

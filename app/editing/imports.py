@@ -1,0 +1,143 @@
+"""Bulk import of deployments, assets or sites from CSV or JSON: every row is checked with
+the forms' own rules before anything is written, and then all rows are written or none.
+"""
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.editing import forms, writes
+from app.history.record import Actor, attribute, change_id
+from app.plan.kinds import KINDS, Kind
+
+IMPORTABLE = ("deployments", "assets", "sites")
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 5000
+#: Several references in one CSV cell ("3;7") go to a multiple-choice field.
+LIST_SEPARATOR = ";"
+
+
+class UnreadableFile(ValueError):
+    """The file as a whole cannot be read (not a row's problem)."""
+
+
+@dataclass
+class Row:
+    number: int  # the data row's place in the file, from 1, header not counted
+    raw: dict[str, Any]
+    values: dict[str, Any] | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Preview:
+    kind: Kind
+    form: forms.Form
+    rows: list[Row]
+    unknown_columns: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not any(r.errors for r in self.rows)
+
+    @property
+    def bad(self) -> int:
+        return sum(1 for r in self.rows if r.errors)
+
+
+def columns(kind: Kind) -> list[str]:
+    """The header of an import file for this kind: the fields of its form."""
+    return [f.name for f in forms.form_for(kind, creating=True).fields]
+
+
+def template_csv(kind: Kind) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(columns(kind))
+    return buffer.getvalue()
+
+
+def read(text: str, name: str) -> list[dict[str, Any]]:
+    """Records from CSV or JSON (an array of objects), judged by content, then name."""
+    stripped = text.lstrip("\ufeff").strip()
+    if not stripped:
+        raise UnreadableFile("The file is empty.")
+    if stripped.startswith("[") or name.lower().endswith(".json"):
+        try:
+            records = json.loads(stripped)
+        except json.JSONDecodeError as error:
+            raise UnreadableFile(f"Not valid JSON: {error}.") from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise UnreadableFile("JSON must be an array of objects, one per row.")
+        return [{k: _cell(v) for k, v in r.items()} for r in records]
+    reader = csv.DictReader(io.StringIO(stripped))
+    if not reader.fieldnames:
+        raise UnreadableFile("The CSV file has no header row.")
+    records = []
+    for record in reader:
+        if None in record:
+            raise UnreadableFile(f"Line {reader.line_num} has more cells than the header.")
+        records.append({k.strip(): _split(v) for k, v in record.items() if k})
+    return records
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return None if value is None else str(value)
+
+
+def _split(value: str | None) -> Any:
+    if value and LIST_SEPARATOR in value:
+        return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
+    return value
+
+
+class _Record(dict):
+    """One record as the form reader expects it: every field's values as a list."""
+
+    def getlist(self, key: str) -> list[Any]:
+        value = self.get(key)
+        if value is None:
+            return []
+        return value if isinstance(value, list) else [value]
+
+
+def preview(session: Session, slug: str, text: str, name: str = "") -> Preview:
+    if slug not in IMPORTABLE:
+        raise UnreadableFile(f"Only {', '.join(IMPORTABLE)} can be imported.")
+    kind = KINDS[slug]
+    form = forms.form_for(kind, creating=True)
+    records = read(text, name)
+    if len(records) > MAX_ROWS:
+        raise UnreadableFile(f"{len(records)} rows: at most {MAX_ROWS} at a time.")
+    known = set(columns(kind))
+    unknown = sorted({k for r in records for k in r} - known)
+    rows = []
+    seen: dict[tuple, int] = {}
+    for number, record in enumerate(records, start=1):
+        raw = forms.raw_values(form, _Record(record))
+        values, errors = forms.validate(session, form, raw)
+        row = Row(number, raw, values, errors)
+        if values and kind.unique:
+            key = tuple(str(values.get(n) or "").lower() for n in kind.unique)
+            if key in seen:
+                row.errors[kind.unique[0]] = f"The same as row {seen[key]} of this file."
+                row.values = None
+            seen.setdefault(key, number)
+        rows.append(row)
+    return Preview(kind, form, rows, unknown)
+
+
+def write(session: Session, result: Preview, actor: Actor, name: str) -> int:
+    """Write every row of a clean preview as one change (its id returned); the caller
+    commits."""
+    assert result.ok, "only a preview without errors is written"
+    attribute(session, actor, "import",
+              f"Imported {len(result.rows)} {result.kind.plural.lower()} from {name}")
+    for row in result.rows:
+        writes.create(session, result.form, row.values, actor)
+    return change_id(session)

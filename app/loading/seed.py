@@ -1,0 +1,292 @@
+"""Load the readable seed files in `seeds/` into the database, idempotently.
+
+Rows are matched on their `key`: a missing row is created, a row that differs from its
+file is brought back to it (a field left out of the file is emptied, a citation left out
+is removed), an unchanged one is left alone, so seeding twice changes nothing, not even
+timestamps. Rows without a seed key are never touched.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pycountry
+import yaml
+from sqlalchemy import Enum, select
+from sqlalchemy.orm import Session
+
+from app.caching import stamp
+from app.history import record
+from app.plan.models import (
+    Asset,
+    Base,
+    Citation,
+    Country,
+    Demand,
+    Deployment,
+    Event,
+    ForceLevel,
+    Plan,
+    Site,
+    Source,
+    Stakeholder,
+    Stance,
+)
+
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    model: type[Base]
+    refs: dict[str, type[Base]] = field(default_factory=dict)  # field -> model, sets <field>_id
+    many: dict[str, type[Base]] = field(default_factory=dict)  # field -> model, sets a list
+
+
+SECTIONS = [
+    Section("sources", Source, refs={"cited_in": Source}),
+    Section("plans", Plan),
+    Section("stakeholders", Stakeholder),
+    Section("force_levels", ForceLevel, refs={"plan": Plan, "advocate": Stakeholder}),
+    Section("stances", Stance, refs={"plan": Plan, "stakeholder": Stakeholder}),
+    Section("demands", Demand, refs={"plan": Plan, "raised_by": Stakeholder}),
+    Section("sites", Site),
+    Section("deployments", Deployment, refs={"plan": Plan}, many={"sites": Site}),
+    Section("assets", Asset, refs={"plan": Plan, "site": Site}),
+    Section("events", Event, refs={"plan": Plan}, many={"participants": Stakeholder}),
+]
+SECTION_NAMES = {section.name for section in SECTIONS}
+
+
+class SeedError(ValueError):
+    pass
+
+
+@dataclass
+class Report:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+COUNTRIES_FILE = "countries.yaml"
+
+
+def read_seeds(seeds_dir: Path = SEEDS_DIR) -> dict[str, list[dict[str, Any]]]:
+    """All seed files merged by section name, in file-name order."""
+    merged: dict[str, list[dict[str, Any]]] = {}
+    seen: dict[str, str] = {}
+    for path in sorted(seeds_dir.glob("*.yaml")):
+        if path.name == COUNTRIES_FILE:
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for name, rows in data.items():
+            if name not in SECTION_NAMES:
+                raise SeedError(f"{path.name}: unknown section '{name}' "
+                                f"(expected one of {', '.join(sorted(SECTION_NAMES))})")
+            for row in rows:
+                if "key" not in row:
+                    raise SeedError(f"{path.name}: a row of '{name}' has no key: {row}")
+                where = f"{name}/{row['key']}"
+                if where in seen:
+                    raise SeedError(f"{path.name}: {where} is also defined in {seen[where]}")
+                seen[where] = path.name
+                row["_file"] = path.name
+            merged.setdefault(name, []).extend(rows)
+    return merged
+
+
+def load(session: Session, seeds_dir: Path = SEEDS_DIR) -> Report:
+    report = Report()
+    seeds = read_seeds(seeds_dir)
+    record.attribute(session, record.Actor("seed"), "seed", f"Loaded from {seeds_dir.name}/",
+                     at=_newest_source_time(seeds) if is_empty(session) else None)
+    load_countries(session, seeds_dir, report)
+    by_key: dict[type[Base], dict[str, Any]] = {}
+    for section in SECTIONS:
+        existing = {row.key: row for row in session.scalars(select(section.model))}
+        by_key[section.model] = existing
+        rows = seeds.get(section.name, [])
+        # References within a section (a source cited in another source) are set once
+        # every row of the section exists, so the order of rows in a file does not matter.
+        own_refs = {name for name, model in section.refs.items() if model is section.model}
+        for data in rows:
+            with _context(section, data):
+                fields = {k: v for k, v in data.items() if k not in own_refs}
+                existing[data["key"]] = _upsert(session, section, fields, existing, by_key,
+                                                seeds_dir, report)
+        session.flush()
+        for data in rows:
+            with _context(section, data):
+                row = existing[data["key"]]
+                refs = {f"{n}_id": _ref(by_key, section.model, data[n], row.key).id
+                        if data.get(n) else None for n in own_refs}
+                if _assign(row, refs):
+                    report.updated += 1
+                _cite(session, row, data.get("cite") or [], by_key, report)
+    session.commit()  # app.caching.stamp bumps the data version, once per flush that changed rows
+    return report
+
+
+def load_countries(session: Session, seeds_dir: Path, report: Report) -> None:
+    memberships = yaml.safe_load((seeds_dir / "countries.yaml").read_text(encoding="utf-8"))
+    nato, eu = set(memberships["nato"]), set(memberships["eu"])
+    existing = {c.code: c for c in session.scalars(select(Country))}
+    for entry in pycountry.countries:
+        values = {
+            "name": getattr(entry, "common_name", None) or entry.name,
+            "nato": entry.alpha_2 in nato,
+            "eu": entry.alpha_2 in eu,
+        }
+        country = existing.get(entry.alpha_2)
+        if country is None:
+            session.add(Country(code=entry.alpha_2, **values))
+            report.created += 1
+        elif _assign(country, values):
+            report.updated += 1
+    session.flush()
+
+
+@contextmanager
+def _context(section: Section, data: dict[str, Any]) -> Iterator[None]:
+    """Name the file and row in any error a bad seed row raises."""
+    where = f"{data.get('_file')}: {section.name} '{data.get('key')}'"
+    try:
+        yield
+    except SeedError as error:
+        raise SeedError(f"{where}: {error}") from None
+    except (KeyError, ValueError, TypeError) as error:
+        raise SeedError(f"{where}: {type(error).__name__}: {error}") from error
+
+
+#: Columns a seed file never sets; every other column left out of a row is emptied.
+MANAGED = {"id", "key", "created_at", "updated_at", "version"}
+
+
+def _upsert(session, section, data, existing, by_key, seeds_dir, report) -> Any:
+    data = dict(data)
+    key = data.pop("key")
+    data.pop("cite", None)
+    data.pop("_file", None)
+    if text_file := data.pop("text_file", None):
+        data["text"] = (seeds_dir / text_file).read_text(encoding="utf-8").strip()
+    values: dict[str, Any] = {
+        column.name: column.default.arg if column.default is not None else None
+        for column in section.model.__table__.columns
+        if column.name not in MANAGED and column.name not in _ref_columns(section)
+    }
+    for name, value in data.items():
+        if name in section.refs:
+            target = _ref(by_key, section.refs[name], value, key) if value else None
+            values[f"{name}_id"] = target.id if target else None
+        elif name in section.many:
+            values[name] = [_ref(by_key, section.many[name], v, key) for v in value or []]
+        elif name in section.model.__table__.columns:
+            values[name] = _coerce(section.model, name, value)
+        else:
+            raise SeedError(f"unknown field '{name}'")
+    row = existing.get(key)
+    if row is None:
+        row = section.model(key=key, **values)
+        session.add(row)
+        session.flush()  # later rows of the same section may refer to this one by id
+        report.created += 1
+    elif _assign(row, values):
+        report.updated += 1
+    else:
+        report.unchanged += 1
+    return row
+
+
+def _ref_columns(section: Section) -> set[str]:
+    # Foreign keys that a seed row names by reference are left alone when it does not.
+    return {f"{name}_id" for name in section.refs}
+
+
+def _ref(by_key, model: type[Base], key: str, owner: str) -> Any:
+    try:
+        return by_key[model][key]
+    except KeyError:
+        raise SeedError(f"'{owner}' refers to unknown {model.__tablename__} '{key}'") from None
+
+
+def _coerce(model: type[Base], name: str, value: Any) -> Any:
+    column_type = model.__table__.columns[name].type
+    if value is not None and isinstance(column_type, Enum) and column_type.enum_class:
+        return column_type.enum_class(value)
+    return value
+
+
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        current = getattr(row, name)
+        if isinstance(value, list):
+            same = {item.id for item in current} == {item.id for item in value}
+        else:
+            same = current == value
+        if not same:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _cite(session, row, cites, by_key, report) -> None:
+    subject = type(row).__tablename__
+    current = {
+        c.source_id: c
+        for c in session.scalars(
+            select(Citation).where(Citation.subject_type == subject, Citation.subject_id == row.id)
+        )
+    }
+    # One citation per source and row: several quotes from one source are joined.
+    quotes: dict[int, list[str]] = {}
+    for cite in cites:
+        source = _ref(by_key, Source, cite["source"], row.key)
+        quotes.setdefault(source.id, [])
+        if cite.get("quote"):
+            quotes[source.id].append(cite["quote"])
+    for source_id, citation in current.items():
+        if source_id not in quotes:
+            session.delete(citation)
+            report.updated += 1
+    for source_id, parts in quotes.items():
+        quote = " […] ".join(parts) or None
+        citation = current.get(source_id)
+        if citation is None:
+            session.add(Citation(subject_type=subject, subject_id=row.id, source_id=source_id,
+                                 quote=quote))
+            report.created += 1
+        elif citation.quote != quote:
+            citation.quote = quote
+            report.updated += 1
+
+
+def touch(session: Session) -> None:
+    """Bump the data version by hand. Writes through a session bump it on their own
+    (`app.caching.stamp`); this is for changes made outside the ORM, such as raw SQL."""
+    stamp.bump(session)
+
+
+def _newest_source_time(seeds: dict[str, list[dict[str, Any]]]) -> datetime | None:
+    """The first load puts the plan into history as of its newest source: the seeded plan
+    is what the reporting said then, not what was known on the day it was loaded."""
+    dates = [row["published_on"] for row in seeds.get("sources", []) if row.get("published_on")]
+    if not dates:
+        return None
+    return datetime.combine(max(dates), time(), tzinfo=UTC)
+
+
+def is_empty(session: Session) -> bool:
+    return session.scalar(select(Plan.id).limit(1)) is None

@@ -1,0 +1,406 @@
+"""The plan as tables. Alembic owns the schema built from this metadata."""
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from app.plan.vocab import (
+    AssetType,
+    Certainty,
+    DatePrecision,
+    DemandStatus,
+    ForceLevelKind,
+    Position,
+    Posture,
+    Role,
+    SiteBasis,
+    SiteKind,
+    SourceKind,
+    StakeholderKind,
+    Status,
+    Vocab,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives it back without a zone)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def vocab(enum: type[Vocab]) -> Enum:
+    # Stored as the slug in a plain VARCHAR: new values need no ALTER TYPE on PostgreSQL.
+    return Enum(
+        enum,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {getattr(self, 'id', None)}>"
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+country_fk = Annotated[
+    str | None, mapped_column(String(2), ForeignKey("country.code"), index=True)
+]
+
+
+class Versioned:
+    """A row editors change: its version goes up on every update, and an update based on
+    an older version fails instead of overwriting a colleague's edit unseen."""
+
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class Fact(Versioned):
+    """Columns every fact row shares: a stable seed key, how sure we are, and when."""
+
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    certainty: Mapped[Certainty] = mapped_column(vocab(Certainty), default=Certainty.REPORTED)
+    verified_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Country(Base):
+    __tablename__ = "country"
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    nato: Mapped[bool] = mapped_column(default=False)
+    eu: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self) -> str:
+        return f"<Country {self.code}>"
+
+
+class Source(Versioned, Base):
+    __tablename__ = "source"
+    id: Mapped[intpk]
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[SourceKind] = mapped_column(vocab(SourceKind))
+    title: Mapped[str] = mapped_column(String(300))
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    published_on: Mapped[date | None]
+    url: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    cited_in_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+    cited_in: Mapped["Source | None"] = relationship(remote_side="Source.id")
+
+
+class Citation(Versioned, Base):
+    """A link from one fact row (any kind) to a source, with the words that support it."""
+
+    __tablename__ = "citation"
+    __table_args__ = (
+        UniqueConstraint("subject_type", "subject_id", "source_id"),
+        Index("ix_citation_subject", "subject_type", "subject_id"),
+    )
+    id: Mapped[intpk]
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int]
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    quote: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[Source] = relationship(lazy="joined")
+
+
+class Plan(Fact, Base):
+    __tablename__ = "plan"
+    id: Mapped[intpk]
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+    proposer_code: Mapped[country_fk]
+    status: Mapped[Status] = mapped_column(vocab(Status))
+    first_reported_on: Mapped[date | None]
+    mandate: Mapped[str | None] = mapped_column(Text)
+    command_arrangement: Mapped[str | None] = mapped_column(Text)
+
+
+class Stakeholder(Fact, Base):
+    __tablename__ = "stakeholder"
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[StakeholderKind] = mapped_column(vocab(StakeholderKind))
+    country_code: Mapped[country_fk]
+    title: Mapped[str | None] = mapped_column(String(200))
+
+
+class ForceLevel(Fact, Base):
+    __tablename__ = "force_level"
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    kind: Mapped[ForceLevelKind] = mapped_column(vocab(ForceLevelKind))
+    troops_low: Mapped[int | None]
+    troops_high: Mapped[int | None]
+    advocate_id: Mapped[int | None] = mapped_column(ForeignKey("stakeholder.id"))
+    country_code: Mapped[country_fk]
+    as_of: Mapped[date | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[Plan] = relationship()
+    advocate: Mapped[Stakeholder | None] = relationship()
+
+
+class Stance(Fact, Base):
+    __tablename__ = "stance"
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    stakeholder_id: Mapped[int] = mapped_column(ForeignKey("stakeholder.id"), index=True)
+    position: Mapped[Position] = mapped_column(vocab(Position))
+    subject: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+    as_of: Mapped[date | None]
+    stakeholder: Mapped[Stakeholder] = relationship()
+
+
+class Demand(Fact, Base):
+    __tablename__ = "demand"
+    id: Mapped[intpk]
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"), index=True)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("stakeholder.id"), index=True)
+    addressed_to_code: Mapped[country_fk]
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[DemandStatus] = mapped_column(vocab(DemandStatus))
+    as_of: Mapped[date | None]
+    raised_by: Mapped[Stakeholder] = relationship()
+
+
+class Site(Fact, Base):
+    __tablename__ = "site"
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[SiteKind] = mapped_column(vocab(SiteKind))
+    basis: Mapped[SiteBasis] = mapped_column(vocab(SiteBasis))
+    country_code: Mapped[country_fk]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+deployment_site = Table(
+    "deployment_site",
+    Base.metadata,
+    Column("deployment_id", ForeignKey("deployment.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", ForeignKey("site.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Deployment(Fact, Base):
+    __tablename__ = "deployment"
+    # One index per facet direction (the country facet filters on status, and the
+    # reverse), holding the troop figures so the overview's sums read only the index.
+    __table_args__ = (
+        Index("ix_deployment_country_status", "country_code", "status"),
+        Index("ix_deployment_status_country", "status", "country_code", "troops_low",
+              "troops_high"),
+        Index("ix_deployment_country_troops", "country_code", "troops_low", "troops_high"),
+    )
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
+    country_note: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(300))
+    troops_low: Mapped[int | None]
+    troops_high: Mapped[int | None]
+    status: Mapped[Status] = mapped_column(vocab(Status))
+    condition: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[Plan] = relationship()
+    sites: Mapped[list[Site]] = relationship(secondary=deployment_site, order_by=Site.name)
+
+
+class Asset(Fact, Base):
+    __tablename__ = "asset"
+    # One index per facet direction (the country facet filters on asset type, and the
+    # reverse), holding the quantities so the overview's sums read only the index.
+    __table_args__ = (
+        Index("ix_asset_country_type", "country_code", "asset_type"),
+        Index("ix_asset_type_country", "asset_type", "country_code", "quantity_low",
+              "quantity_high"),
+    )
+    id: Mapped[intpk]
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("country.code"))
+    country_note: Mapped[str | None] = mapped_column(String(200))
+    asset_type: Mapped[AssetType] = mapped_column(vocab(AssetType), index=True)
+    quantity_low: Mapped[int | None]
+    quantity_high: Mapped[int | None]
+    posture: Mapped[Posture] = mapped_column(vocab(Posture))
+    status: Mapped[Status] = mapped_column(vocab(Status))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    role: Mapped[str] = mapped_column(String(300))
+    condition: Mapped[str | None] = mapped_column(Text)
+    plan: Mapped[Plan] = relationship()
+    site: Mapped[Site | None] = relationship()
+
+
+event_participant = Table(
+    "event_participant",
+    Base.metadata,
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "stakeholder_id", ForeignKey("stakeholder.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+
+class Event(Fact, Base):
+    __tablename__ = "event"
+    id: Mapped[intpk]
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str | None] = mapped_column(Text)
+    happened_on: Mapped[date | None] = mapped_column(index=True)
+    precision: Mapped[DatePrecision] = mapped_column(vocab(DatePrecision))
+    location: Mapped[str | None] = mapped_column(String(200))
+    participants: Mapped[list[Stakeholder]] = relationship(
+        secondary=event_participant, order_by=Stakeholder.name
+    )
+
+
+class DataStamp(Base):
+    """One row: bumped on every change to plan data, for "last updated" and cache keys."""
+
+    __tablename__ = "data_stamp"
+    id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )
+
+
+# --- History ---
+
+
+class Change(Base):
+    """One act of a user (or of the seed loader, an import, a revert): a group of revisions
+    that is shown, and reverted, as a whole."""
+
+    __tablename__ = "change"
+    id: Mapped[intpk]
+    # When the change takes effect in the plan's history (what `?as_of=` reads): the time
+    # it was recorded, except that the first seed load is dated by its newest source.
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Who, as they were named at the time: no foreign key, so history outlives accounts.
+    user_id: Mapped[int | None] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(String(300))
+    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("change.id"))
+    revisions: Mapped[list["Revision"]] = relationship(
+        back_populates="change", order_by="Revision.id"
+    )
+
+
+class Revision(Base):
+    """One row's state before and after a change (None before a create, after a delete)."""
+
+    __tablename__ = "revision"
+    __table_args__ = (
+        Index("ix_revision_subject", "subject_type", "subject_id"),
+        Index("ix_revision_parent", "parent_type", "parent_id"),
+    )
+    id: Mapped[intpk]
+    change_id: Mapped[int] = mapped_column(ForeignKey("change.id", ondelete="CASCADE"),
+                                           index=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int]
+    # The row a citation belongs to, so a row's history shows its sources changing too.
+    parent_type: Mapped[str | None] = mapped_column(String(40))
+    parent_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    change: Mapped[Change] = relationship(back_populates="revisions")
+
+
+# --- Accounts ---
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[intpk]
+    # Stored in lower case: names are compared without regard to case.
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(vocab(Role), default=Role.VIEWER)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    tokens: Mapped[list["ApiToken"]] = relationship(
+        back_populates="user", order_by="ApiToken.created_at.desc()", passive_deletes=True
+    )
+
+    def can(self, needed: Role) -> bool:
+        return self.active and self.role.allows(needed)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class ApiToken(Base):
+    """A bearer token for scripts. Only its SHA-256 is stored; the value is shown once."""
+
+    __tablename__ = "api_token"
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per attempted name, known account or not, so that a lockout says
+    nothing about which names exist and holds across server processes."""
+
+    __tablename__ = "sign_in_throttle"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<SignInThrottle {self.username} {self.failures}>"

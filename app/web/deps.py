@@ -1,0 +1,52 @@
+"""Shared route dependencies as typed aliases."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from app.accounts.auth import current_user, require_admin, require_editor, require_signed_in
+from app.db import get_session
+from app.history import asof
+from app.plan.models import User
+
+CurrentUser = Annotated[User | None, Depends(current_user)]
+SignedInUser = Annotated[User, Depends(require_signed_in)]
+EditorUser = Annotated[User, Depends(require_editor)]
+AdminUser = Annotated[User, Depends(require_admin)]
+LiveSessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_view_session(
+    request: Request,
+    live: LiveSessionDep,
+    as_of: Annotated[str | None, Query(
+        description="Show the plan as it stood at the end of this day (UTC), YYYY-MM-DD; "
+                    "today or later is the present.",
+        examples=["2025-02-21"])] = None,
+) -> Iterator[Session]:
+    """The session a page reads: the live database, or with `?as_of=` the plan as it
+    stood on that date, rebuilt from the change history."""
+    if not as_of:
+        yield live
+        return
+    try:
+        day = asof.parse_day(as_of)
+    except ValueError as error:
+        # The same error as any bad parameter: a 400 page, or a 422 from the API.
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "as_of"),
+                                       "msg": str(error), "input": as_of}]) from None
+    past = asof.view(live, day)
+    if past is None:
+        yield live
+        return
+    view, session = past
+    # Read by the page banner and by the middleware that keeps `as_of` in links.
+    request.state.as_of = view
+    with session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_view_session)]

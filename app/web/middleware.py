@@ -1,0 +1,113 @@
+"""Keeps a view of the past in the past: links and forms on a page shown `?as_of=` a date
+carry that date, and a write that carries one is refused.
+
+Doing this on the way out, for every HTML response, means no page, macro or column that
+builds a link has to know about `as_of`, including pages and forms added later. Links to
+`TIMELESS` addresses, and a link marked `data-present`, are left as they are.
+"""
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.web.templating import render
+
+#: Addresses that show the present whatever the page: they keep no date.
+TIMELESS = ("/static/", "/docs", "/openapi.json", "/compare", "/changes.atom")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+_TAG = re.compile(r"<(?P<name>[a-zA-Z]+)\b(?P<attrs>[^>]*)>")
+# Writes carry the date too, so that the server refuses them rather than apply a form
+# filled in from the past to the present.
+_LINK = re.compile(
+    r'(?<![\w-])(?P<attr>href|action|hx-(?:get|post|put|patch|delete))="(?P<url>/[^"]*)"')
+_METHOD = re.compile(r'\bmethod="(?!get")', re.IGNORECASE)
+
+
+def _timeless(url: str) -> bool:
+    return url.startswith(TIMELESS) or "as_of=" in url
+
+
+def with_date(html: str, day: str) -> str:
+    """`html` with every link to a page of the app carrying `as_of=day`, and a hidden
+    `as_of` field in every GET form (a GET form drops the query of its action)."""
+
+    def link(match: re.Match) -> str:
+        url = match["url"]
+        if _timeless(url):
+            return match[0]
+        path, hash_, fragment = url.partition("#")
+        path += f"{'&amp;' if '?' in path else '?'}as_of={day}"
+        return f'{match["attr"]}="{path}{hash_}{fragment}"'
+
+    def tag(match: re.Match) -> str:
+        attrs = match["attrs"]
+        if "data-present" in attrs:
+            return match[0]
+        if match["name"].lower() == "form" and not _METHOD.search(attrs):
+            action = _LINK.search(attrs)
+            if action and _timeless(action["url"]):
+                return match[0]
+            return f'{match[0]}<input type="hidden" name="as_of" value="{day}">'
+        return f"<{match['name']}{_LINK.sub(link, attrs)}>"
+
+    return _TAG.sub(tag, html)
+
+
+class AsOfMiddleware:
+    """Refuses writes with `as_of`, and dates the links of pages shown as of a date (the
+    session dependency puts the view in `request.state.as_of`)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if "as_of" in request.query_params and request.method not in SAFE_METHODS:
+            await _refuse(request)(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def dating_send(message: Message) -> None:
+            nonlocal start
+            view = state.get("as_of")
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                if view is None or not headers.get(b"content-type", b"").startswith(
+                        b"text/html"):
+                    await send(message)
+                    return
+                start = message
+                return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = with_date(b"".join(chunks).decode(), view.day.isoformat()).encode()
+            headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, dating_send)
+
+
+def _refuse(request: Request):
+    message = ("Views of the plan as of a past date are read-only: remove as_of from the "
+               "address to make changes.")
+    headers = {"Allow": ", ".join(SAFE_METHODS)}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, 405, headers)
+    response = render(request, "error.html", {"status": 405, "message": message},
+                      status_code=405)
+    response.headers.update(headers)
+    return response

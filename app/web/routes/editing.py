@@ -1,0 +1,215 @@
+"""Forms for every registered kind of row: add, edit, delete, cite a source.
+
+Like `rows.py`, one handler per route shape, registered once per kind. A form that fails
+validation comes back with every typed value and a message next to each bad field (status
+422); with HTMX only the form block is swapped, without JavaScript the page reloads.
+"""
+
+from typing import Annotated, Any
+
+import pycountry
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.browse import queries
+from app.editing import forms, writes
+from app.history import changelog, record
+from app.plan.filters import country_name
+from app.plan.kinds import KINDS, Kind
+from app.web.deps import EditorUser, SessionDep
+from app.web.templating import done, is_htmx_partial, render
+
+router = APIRouter(include_in_schema=False)
+
+
+async def posted(request: Request) -> FormData:
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(posted)]
+
+
+def actor(user: Any) -> record.Actor:
+    return record.Actor(user.username, user.id)
+
+
+def finish(request: Request, message: str, url: str) -> Response:
+    """After a successful write: HTMX follows the location, a plain form is redirected."""
+    if is_htmx_partial(request):
+        return Response(status_code=204, headers={"HX-Location": url})
+    return done(request, message, url)
+
+
+def _countries() -> list[tuple[str, str]]:
+    return sorted(((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries),
+                  key=lambda pair: pair[1])
+
+
+COUNTRIES = _countries()
+
+
+def form_page(request: Request, session: Session, form: forms.Form, *, action: str,
+              values: dict[str, Any], errors: dict[str, str], row: Any = None,
+              conflict: dict[str, Any] | None = None, status: int = 200) -> Response:
+    kind = form.kind
+    context = {
+        "kind": kind, "form": form, "row": row, "action": action, "values": values,
+        "errors": errors, "choices": forms.choices(session, form), "countries": COUNTRIES,
+        "conflict": conflict,
+    }
+    return render(request, "rows/form.html", context, block="form", status_code=status,
+                  session=session)
+
+
+def _row(session: Session, kind: Kind, row_id: int) -> Any:
+    row = queries.get_row(session=session, kind=kind, row_id=row_id)
+    if row is None:
+        raise HTTPException(404, f"No {kind.singular} with id {row_id}.")
+    return row
+
+
+def _conflict(session: Session, form: forms.Form, row: Any,
+              mine: dict[str, Any]) -> dict[str, Any]:
+    """What the editor needs to choose: who saved since, and their values beside ours."""
+    theirs = forms.values_of(form, row)
+    latest = changelog.row_history(session, form.kind, row.id, limit=1)
+    return {
+        "version": row.version,
+        "change": latest[0].change if latest else None,
+        "theirs": theirs,
+        "differs": [f.name for f in form.fields if _as_list(theirs.get(f.name))
+                    != _as_list(mine.get(f.name))],
+    }
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return sorted(map(str, value)) if isinstance(value, list) else [str(value)]
+
+
+def _register(kind: Kind) -> None:
+    slug = kind.slug
+
+    def new_form(request: Request, session: SessionDep, user: EditorUser):
+        form = forms.form_for(kind, creating=True)
+        values = {f.name: None for f in form.fields}
+        values.update(certainty="reported", **{k: v for k, v in request.query_params.items()
+                                               if k in values})
+        return form_page(request, session, form, action=f"/{slug}/new", values=values,
+                         errors={})
+
+    def create_row(request: Request, session: SessionDep, user: EditorUser, data: Posted):
+        form = forms.form_for(kind, creating=True)
+        raw = forms.raw_values(form, data)
+        values, errors = forms.validate(session, form, raw)
+        if errors:
+            return form_page(request, session, form, action=f"/{slug}/new", values=raw,
+                             errors=errors, status=422)
+        row = writes.create(session, form, values, actor(user))
+        session.commit()
+        return finish(request, f"Added {kind.singular} “{kind.title(row)}”.",
+                      f"/{slug}/{row.id}")
+
+    def edit_form(row_id: int, request: Request, session: SessionDep, user: EditorUser):
+        form = forms.form_for(kind)
+        row = _row(session, kind, row_id)
+        values = {**forms.values_of(form, row), "version": str(row.version)}
+        return form_page(request, session, form, action=f"/{slug}/{row_id}/edit", values=values,
+                         errors={}, row=row)
+
+    def update_row(row_id: int, request: Request, session: SessionDep, user: EditorUser,
+                   data: Posted):
+        form = forms.form_for(kind)
+        row = _row(session, kind, row_id)
+        raw = forms.raw_values(form, data)
+        action = f"/{slug}/{row_id}/edit"
+        values, errors = forms.validate(session, form, raw, row_id=row_id)
+        raw["version"] = data.get("version")
+        if not str(raw["version"] or "").isdigit():
+            errors[""] = "This form has no row version: reload the page and try again."
+        if errors:
+            return form_page(request, session, form, action=action, values=raw,
+                             errors=errors, row=row, status=422)
+        try:
+            writes.update(session, form, row, values, int(raw["version"]), actor(user))
+        except writes.Conflict as conflict:
+            current = conflict.row
+            return form_page(request, session, form, action=action, values=raw, errors={},
+                             row=current, conflict=_conflict(session, form, current, raw),
+                             status=409)
+        session.commit()
+        return finish(request, f"Saved {kind.singular} “{kind.title(row)}”.",
+                      f"/{slug}/{row_id}")
+
+    def delete_form(row_id: int, request: Request, session: SessionDep, user: EditorUser):
+        row = _row(session, kind, row_id)
+        context = {"kind": kind, "row": row,
+                   "users": writes.references(session, kind, row_id)}
+        return render(request, "rows/delete.html", context, session=session)
+
+    def delete_row(row_id: int, request: Request, session: SessionDep, user: EditorUser):
+        row = _row(session, kind, row_id)
+        title = kind.title(row)
+        try:
+            writes.delete(session, kind, row, actor(user))
+        except writes.InUse as in_use:
+            context = {"kind": kind, "row": row, "users": in_use.users}
+            return render(request, "rows/delete.html", context, status_code=409,
+                          session=session)
+        change_id = record.change_id(session)
+        session.commit()
+        return finish(request, f"Deleted {kind.singular} “{title}”. It can be restored from "
+                      f"change {change_id}.", f"/changes/{change_id}")
+
+    def cite_source(row_id: int, request: Request, session: SessionDep, user: EditorUser,
+                    data: Posted):
+        row = _row(session, kind, row_id)
+        source_id = str(data.get("source_id") or "")
+        source = queries.get_row(session=session, kind=KINDS["sources"],
+                                 row_id=int(source_id)) if source_id.isdigit() else None
+        if source is None:
+            raise HTTPException(422, "Choose a source to cite.")
+        record.attribute(session, actor(user), "cite",
+                         f"Cited “{source.title}” for {kind.singular} “{kind.title(row)}”"[:300])
+        writes.cite(session, kind, row, writes.Citing(source.id, str(data.get("quote") or "")
+                                                      .strip() or None))
+        session.commit()
+        return finish(request, f"Cited “{source.title}”.", f"/{slug}/{row_id}#sources-h")
+
+    def uncite_source(row_id: int, source_id: int, request: Request, session: SessionDep,
+                      user: EditorUser):
+        row = _row(session, kind, row_id)
+        cited = queries.citations(session=session, kind=kind, ids=[row_id]).get(row_id, [])
+        citation = next((c for c in cited if c.source_id == source_id), None)
+        if citation is None:
+            raise HTTPException(404, f"This {kind.singular} does not cite source {source_id}.")
+        if len(cited) == 1:
+            raise HTTPException(409, f"This is the only source of this {kind.singular}: cite "
+                                "another before removing it.")
+        record.attribute(session, actor(user), "uncite",
+                         f"Removed source “{citation.source.title}” from {kind.singular} "
+                         f"“{kind.title(row)}”"[:300])
+        session.delete(citation)
+        session.commit()
+        return finish(request, "Source removed.", f"/{slug}/{row_id}#sources-h")
+
+    router.add_api_route(f"/{slug}/new", new_form, name=f"new_{slug}")
+    router.add_api_route(f"/{slug}/new", create_row, methods=["POST"], name=f"create_{slug}")
+    router.add_api_route(f"/{slug}/{{row_id}}/edit", edit_form, name=f"edit_{slug}")
+    router.add_api_route(f"/{slug}/{{row_id}}/edit", update_row, methods=["POST"],
+                         name=f"update_{slug}")
+    router.add_api_route(f"/{slug}/{{row_id}}/delete", delete_form, name=f"confirm_delete_{slug}")
+    router.add_api_route(f"/{slug}/{{row_id}}/delete", delete_row, methods=["POST"],
+                         name=f"delete_{slug}")
+    if kind.cited:
+        router.add_api_route(f"/{slug}/{{row_id}}/sources", cite_source, methods=["POST"],
+                             name=f"cite_{slug}")
+        router.add_api_route(f"/{slug}/{{row_id}}/sources/{{source_id}}/delete",
+                             uncite_source, methods=["POST"], name=f"uncite_{slug}")
+
+
+for _kind in KINDS.values():
+    _register(_kind)

@@ -1,0 +1,54 @@
+"""The overview page: every panel narrowed by the same country filter."""
+
+from fastapi import APIRouter, Request
+
+from app.browse import mapdata
+from app.browse.charts import overview_charts
+from app.browse.overview import OverviewFilters, cited_sources, country_choices, overview
+from app.plan import kinds
+from app.plan.filters import parse
+from app.web.deps import SessionDep
+from app.web.templating import query_lists, render
+
+router = APIRouter(include_in_schema=False)
+
+#: Sites listed in the printable brief; the map page lists the rest.
+BRIEF_SITES = 15
+
+
+@router.get("/", name="overview")
+def show_overview(request: Request, session: SessionDep):
+    """The plan at a glance."""
+    filters, problems = parse(OverviewFilters, query_lists(request))
+    o = overview(session, filters)
+    context = {
+        "filters": filters,
+        "problems": problems,
+        "o": o,
+        "charts": overview_charts(session, filters, o),
+        "countries": country_choices(session, filters),
+        "with_map": True,
+    }
+    return render(request, "overview.html", context, block="panels",
+                  status_code=400 if problems else 200, session=session)
+
+
+@router.get("/brief", name="brief")
+def show_brief(request: Request, session: SessionDep):
+    """One printable page for the chosen countries: figures, map, tables and sources."""
+    filters, problems = parse(OverviewFilters, query_lists(request))
+    o = overview(session, filters)
+    sites, points = mapdata.page_points(session, kinds.SITES.filters(country=filters.country),
+                                        per_page=BRIEF_SITES)
+    context = {
+        "filters": filters,
+        "problems": problems,
+        "o": o,
+        "charts": overview_charts(session, filters, o),
+        "points": points,
+        "sites_total": sites.total,
+        "sources": cited_sources(o, points),
+        "with_map": True,
+    }
+    return render(request, "brief.html", context, status_code=400 if problems else 200,
+                  session=session)

@@ -1,0 +1,154 @@
+"""List, detail and CSV routes for every registered kind of row.
+
+One handler per route shape, registered once per kind: `/{kind}`, `/{kind}.csv`,
+`/{kind}/{id}`. A kind adds no route code of its own.
+"""
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from app.browse import charts, queries
+from app.editing import forms
+from app.history import changelog
+from app.plan.filters import parse
+from app.plan.kinds import KINDS, Kind
+from app.plan.models import Citation
+from app.plan.vocab import Role
+from app.web.deps import SessionDep
+from app.web.templating import query_lists, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
+    """Rows as display cells, computed in Python so the template only prints them."""
+    return [
+        {
+            "id": row.id,
+            "cells": [col.show(row) for col in kind.table_columns],
+            "citations": page.citations.get(row.id, []),
+        }
+        for row in page.rows
+    ]
+
+
+def csv_header(kind: Kind) -> list[str]:
+    names = ["id", *(e.name for col in kind.columns for e in col.exports)]
+    return [*names, "sources"] if kind.cited else names
+
+
+def csv_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        value = "; ".join(map(str, value))
+    if value is None:
+        return ""
+    # A spreadsheet would run text starting like a formula; a leading quote keeps it text.
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
+def csv_lines(kind: Kind, rows: Iterator[Any], cited: dict[int, list[Citation]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(csv_header(kind))
+    for row in rows:
+        record = kind.record(row)
+        if kind.cited:
+            record["sources"] = "; ".join(_cite(c) for c in cited.get(row.id, []))
+        writer.writerow(csv_cell(v) for v in record.values())
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cite(citation: Citation) -> str:
+    source = citation.source
+    published = source.published_on.isoformat() if source.published_on else "undated"
+    quote = f': "{citation.quote}"' if citation.quote else ""
+    return f"{source.title} ({published}){quote}"
+
+
+def render_list(request: Request, session: Session, kind: Kind, *, path: str | None = None,
+                listing: str | None = None, per_page: int | None = None,
+                extra: Callable[[queries.Page], dict[str, Any]] | None = None) -> Response:
+    """A kind's list page (or its results block, for HTMX): facets, summary, exports, and
+    the rows shown by `listing` (the kind's own, by default). Other views of a kind's rows
+    (the map) reuse it with their own `path` and `listing`, and all rows on one page
+    (`per_page`)."""
+    filters, problems = parse(kind.filters, query_lists(request))
+    shown = filters.model_copy(update={"per_page": per_page, "page": 1}) if per_page else filters
+    page = queries.list_rows(session=session, kind=kind, filters=shown)
+    context = {
+        "kind": kind,
+        "filters": filters,
+        "page": page,
+        "rows": table_rows(kind, page),
+        "problems": problems,
+        "path": path or f"/{kind.slug}",
+        "listing": listing or kind.listing,
+        "charts": charts.for_kind(session, kind, filters),
+        **(extra(page) if extra else {}),
+    }
+    status = 400 if problems else 200
+    return render(request, "rows/list.html", context, block="results", status_code=status,
+                  session=session)
+
+
+def _register(kind: Kind) -> None:
+    def list_page(request: Request, session: SessionDep):
+        return render_list(request, session, kind)
+
+    def export_csv(filters: Annotated[kind.filters, Query()], session: SessionDep):
+        rows = queries.export_rows(session=session, kind=kind, filters=filters)
+        cited = queries.citations(session=session, kind=kind, ids=[r.id for r in rows])
+        return StreamingResponse(
+            csv_lines(kind, iter(rows), cited),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{kind.slug}.csv"'},
+        )
+
+    def detail_page(row_id: int, request: Request, session: SessionDep):
+        row = queries.get_row(session=session, kind=kind, row_id=row_id)
+        if row is None:
+            raise HTTPException(404, f"No {kind.singular} with id {row_id}.")
+        cited = queries.citations(session=session, kind=kind, ids=[row.id])
+        related = []
+        for section in kind.related:
+            other = KINDS[section.kind]
+            page = queries.list_rows(
+                session=session, kind=other, filters=other.filters(per_page=100),
+                extra=[section.where(row)], with_facets=False,
+            )
+            related.append({"label": section.label, "kind": other, "page": page,
+                            "rows": table_rows(other, page)})
+        user = getattr(request.state, "user", None)
+        editor = user is not None and user.can(Role.EDITOR)
+        context = {
+            "kind": kind,
+            "row": row,
+            "fields": [(col.label, col.show(row)) for col in kind.columns],
+            "citations": cited.get(row.id, []),
+            "related": related,
+            "history": changelog.row_history(session, kind, row.id),
+            "editor": editor,
+            "source_choices": forms.options(session, KINDS["sources"])
+            if editor and kind.cited else [],
+        }
+        return render(request, "rows/detail.html", context, session=session)
+
+    router.add_api_route(f"/{kind.slug}", list_page, name=f"list_{kind.slug}")
+    router.add_api_route(f"/{kind.slug}.csv", export_csv, name=f"export_{kind.slug}")
+    router.add_api_route(f"/{kind.slug}/{{row_id}}", detail_page, name=f"show_{kind.slug}")
+
+
+for _kind in KINDS.values():
+    _register(_kind)

@@ -1,0 +1,92 @@
+"""Jinja2 set-up, the HTMX partial rule, and URL helpers for filter state."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from jinja2_fragments.fastapi import Jinja2Blocks
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from app.accounts import csrf
+from app.browse.queries import dataset_info
+from app.plan.filters import country_name
+from app.plan.kinds import KINDS, NAV
+from app.plan.quantities import format_date, format_range
+from app.plan.vocab import SiteKind
+from app.web.static import static_url
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+
+def _who(request: Request) -> dict[str, Any]:
+    # Set by the app-wide `current_user` dependency; absent on pages no route rendered.
+    return {"user": getattr(request.state, "user", None)}
+
+
+templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_who])
+templates.env.globals.update(kinds=KINDS, nav=NAV, site_kinds=list(SiteKind),
+                             static_url=static_url, **csrf.TEMPLATE_GLOBALS)
+templates.env.filters.update(
+    range=lambda r: format_range(r.low, r.high), day=format_date, country=country_name
+)
+
+
+def is_htmx_partial(request: Request) -> bool:
+    """An HTMX request for a fragment: not a boosted page load, not a history restore."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def flash(request: Request, message: str) -> None:
+    """A message for the next full page this browser loads (after a redirect)."""
+    request.session.setdefault("flash", []).append(message)
+
+
+def done(request: Request, message: str, url: str) -> Response:
+    """After a successful form post without HTMX: the message, then redirect (303) to GET."""
+    flash(request, message)
+    return RedirectResponse(url, status_code=303)
+
+
+def flashes(request: Request) -> list[str]:
+    return request.session.pop("flash", []) if "session" in request.scope else []
+
+
+def query_lists(request: Request) -> dict[str, list[str]]:
+    """Query parameters as lists, the shape `filters.parse` takes."""
+    out: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    session: Session | None = None,
+) -> Response:
+    """Render a page, or only `block` of it for an HTMX partial request.
+
+    A full page also shows when the data was last updated, which needs the `session`.
+    """
+    partial = block if is_htmx_partial(request) else None
+    context = {**context, "partial": partial is not None}
+    if partial is None:
+        context["messages"] = [*flashes(request), *context.get("messages", [])]
+        if session is not None:
+            context["info"] = dataset_info(session)
+    response = templates.TemplateResponse(
+        request, name, context, block_name=partial, status_code=status_code
+    )
+    response.headers["Vary"] = "HX-Request, HX-Boosted, HX-History-Restore-Request"
+    return response
