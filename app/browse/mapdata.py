@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from app.browse import queries
 from app.plan import kinds
-from app.plan.filters import BaseFilters, country_name
+from app.plan.filters import BaseFilters
 from app.plan.models import Asset, Citation, Deployment, Site
 from app.plan.quantities import Range, format_date, format_range, total
-from app.plan.vocab import SiteBasis
+from app.plan.vocab import SiteBasis, country_name
 
 #: The most sites one map draws; the page says so when a filter matches more.
 MAP_LIMIT = 500

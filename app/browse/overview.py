@@ -14,10 +14,17 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.browse import queries
 from app.plan import kinds
-from app.plan.filters import BaseFilters, CountryCode, FilterQuery, country_name
+from app.plan.filters import BaseFilters, FilterQuery
 from app.plan.models import Asset, Citation, Deployment, ForceLevel, Source
 from app.plan.quantities import Range
-from app.plan.vocab import PLEDGED_STATUSES, AssetType, ForceLevelKind, Position
+from app.plan.vocab import (
+    PLEDGED_STATUSES,
+    AssetType,
+    CountryCode,
+    ForceLevelKind,
+    Position,
+    country_name,
+)
 
 #: Kinds whose rows make up "a country's part in the plan" on the overview.
 PANEL_KINDS = (kinds.DEPLOYMENTS, kinds.ASSETS, kinds.STANCES, kinds.DEMANDS, kinds.EVENTS)

@@ -24,8 +24,8 @@ from sqlalchemy import Boolean, Date, Enum, Float, Integer, String, Text, func, 
 from sqlalchemy.orm import Session
 
 from app.history.record import COLLECTIONS, UNRECORDED
-from app.plan.filters import CountryCode, vocab_value
 from app.plan.kinds import KINDS, Kind
+from app.plan.vocab import CountryCode, vocab_value
 
 #: Columns nobody types: the id, the seed key, timestamps and the row version.
 HIDDEN = {"id", "key", *UNRECORDED}

@@ -15,10 +15,10 @@ from sqlalchemy.sql.sqltypes import Enum as EnumType
 
 from app.history import record
 from app.history.asof import FOREVER, Subject, state_at
-from app.plan.filters import country_name
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Citation, Revision, Stakeholder
 from app.plan.quantities import format_date, format_range
+from app.plan.vocab import country_name
 
 #: Kinds by the subject type their revisions carry.
 BY_TYPE: dict[str, Kind] = {kind.subject_type: kind for kind in KINDS.values()}

@@ -13,9 +13,8 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, case, func
 
-from app.plan.filters import country_name
 from app.plan.quantities import format_date, format_range
-from app.plan.vocab import Vocab
+from app.plan.vocab import Vocab, country_name
 
 Getter = Callable[[Any], Any]
 

@@ -7,11 +7,9 @@ all three accept the same parameter names and reject the same bad values.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,36 +22,7 @@ from pydantic import (
 )
 from sqlalchemy import ColumnElement, Select
 
-from app.plan.vocab import Vocab
-
-
-@cache
-def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    return getattr(country, "common_name", None) or country.name
-
-
-def _country_code(value: Any) -> str:
-    code = str(value).strip().upper()
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise ValueError(f"unknown country code '{value}': use an ISO 3166-1 alpha-2 code")
-    return code
-
-
-CountryCode = Annotated[str, BeforeValidator(_country_code)]
-
-
-def vocab_value(enum: type[Vocab], noun: str) -> Any:
-    def check(value: Any) -> Vocab:
-        slug = str(value).strip().lower()
-        if slug not in enum._value2member_map_:
-            choices = ", ".join(m.value for m in enum)
-            raise ValueError(f"unknown {noun} '{value}': choose from {choices}")
-        return enum(slug)
-
-    return Annotated[enum, BeforeValidator(check)]
+from app.plan.vocab import CountryCode, Vocab, country_name, vocab_value
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,16 @@
 """Every enumeration of the plan data, each value a stable lower-case slug with a human label.
 
 The slugs are the values stored in the database and accepted as filter values in URLs,
-CSV and the API; labels are only for display and may change freely.
+CSV and the API; labels are only for display and may change freely. Countries are ISO 3166-1
+alpha-2 codes, named by pycountry.
 """
 
 from enum import StrEnum
+from functools import cache
+from typing import Annotated, Any
+
+import pycountry
+from pydantic import BeforeValidator
 
 
 class Vocab(StrEnum):
@@ -131,3 +137,35 @@ class Role(Vocab):
     def allows(self, needed: "Role") -> bool:
         order = list(Role)
         return order.index(self) >= order.index(needed)
+
+
+# --- Countries, and slugs as input ---
+
+
+@cache
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return getattr(country, "common_name", None) or country.name
+
+
+def _country_code(value: Any) -> str:
+    code = str(value).strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"unknown country code '{value}': use an ISO 3166-1 alpha-2 code")
+    return code
+
+
+CountryCode = Annotated[str, BeforeValidator(_country_code)]
+
+
+def vocab_value(enum: type[Vocab], noun: str) -> Any:
+    def check(value: Any) -> Vocab:
+        slug = str(value).strip().lower()
+        if slug not in enum._value2member_map_:
+            choices = ", ".join(m.value for m in enum)
+            raise ValueError(f"unknown {noun} '{value}': choose from {choices}")
+        return enum(slug)
+
+    return Annotated[enum, BeforeValidator(check)]

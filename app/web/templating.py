@@ -10,10 +10,9 @@ from starlette.responses import RedirectResponse, Response
 
 from app.accounts import csrf
 from app.browse.queries import dataset_info
-from app.plan.filters import country_name
 from app.plan.kinds import KINDS, NAV
 from app.plan.quantities import format_date, format_range
-from app.plan.vocab import SiteKind
+from app.plan.vocab import SiteKind, country_name
 from app.web.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"

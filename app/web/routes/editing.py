@@ -16,8 +16,8 @@ from starlette.datastructures import FormData
 from app.browse import queries
 from app.editing import forms, writes
 from app.history import changelog, record
-from app.plan.filters import country_name
 from app.plan.kinds import KINDS, Kind
+from app.plan.vocab import country_name
 from app.web.deps import EditorUser, SessionDep
 from app.web.templating import done, is_htmx_partial, render
 
