@@ -11,10 +11,10 @@ from app.accounts import users
 from app.caching import stamp  # noqa: F401  (its listener bumps the data version on writes)
 from app.config import get_settings
 from app.db import get_engine, new_session
-from app.editing.form_input import parse_form
 from app.history import record
 from app.loading import seed as seeding
 from app.plan.vocab import Role
+from app.web.form_input import parse_form
 
 cli = typer.Typer(help="Peaceplan: track a proposed peacekeeping deployment plan.",
                   no_args_is_help=True, pretty_exceptions_enable=False)

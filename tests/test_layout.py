@@ -9,6 +9,8 @@ by none.
 
 import ast
 import re
+import subprocess
+import sys
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -91,6 +93,17 @@ def test_the_foundation_uses_no_package():
         if name not in FOUNDATION
     ]
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("entry_point", ["app.main", "app.cli"])
+def test_an_entry_point_registers_the_session_listeners(entry_point):
+    """`app.db` imports no package, so the entry points bring in the listeners that record
+    every write in the history and bump the data version; a fresh process shows they do."""
+    check = (f"import sys, {entry_point}; "
+             "print(all(m in sys.modules for m in ('app.history.record', 'app.caching.stamp')))")
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                         cwd=APP.parent, check=True)
+    assert out.stdout.strip() == "True"
 
 
 def test_no_module_is_over_the_size_limit():

@@ -1,4 +1,4 @@
-"""Every write route of the app, found by walking `app.routes` (so routes added later are
+"""Every write route of the app, found by walking the app's routes (so routes added later are
 covered without listing them), refuses anonymous requests, viewers and requests without a
 valid CSRF token, and changes nothing in the database when it refuses."""
 

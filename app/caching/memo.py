@@ -1,6 +1,6 @@
 """Per-process caches keyed on the data version.
 
-Every entry is keyed on the version of the data it was computed from (`app.caching.stamp`), so a
+Every entry is keyed on the version of the data it was computed from (`stamp`), so a
 write through any process makes every older entry unreachable at once: a cache here is
 never shared and never needs one. A worker that has not seen a key computes it itself.
 Entries are bounded by size, least recently used first out.

@@ -5,7 +5,7 @@ headers that pick the fragment, and the data: so a response is a function of
 (address, fragment headers, data version). This middleware reads the version (one
 primary-key lookup), answers `If-None-Match` with 304, replays a response it has already
 built at that version, and otherwise lets the route build it and keeps it (small ones only,
-a bounded total per process). A write in any process bumps the version (`app.caching.stamp`), so
+a bounded total per process). A write in any process bumps the version (`stamp`), so
 the next request everywhere misses and rebuilds: no entry is ever served stale.
 
 Per-user content: a request carrying a private cookie (the session cookie, see

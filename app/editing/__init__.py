@@ -1,2 +1,2 @@
-"""Changing the plan: forms derived from the tables, form input, writes with version checks, import.
+"""Changing the plan: forms derived from the tables, writes with version checks, bulk import.
 May use: app.plan, app.history."""

@@ -135,7 +135,7 @@ def load(session: Session, seeds_dir: Path = SEEDS_DIR) -> Report:
                 if _assign(row, refs):
                     report.updated += 1
                 _cite(session, row, data.get("cite") or [], by_key, report)
-    session.commit()  # app.caching.stamp bumps the data version, once per flush that changed rows
+    session.commit()  # the stamp listener bumps the data version once per flush that changed rows
     return report
 
 

@@ -1,2 +1,2 @@
-"""The routes, one module per group of pages: rows, api, overview, maps, editing, changes, history,
-importing, auth, admin_users, account."""
+"""The routes, a module per group of pages: rows, api, overview, maps, editing, changes, ...
+May use: what app.web may use, and the rest of app.web."""

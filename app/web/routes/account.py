@@ -6,9 +6,9 @@ with, so it is shown exactly once."""
 from fastapi import APIRouter, HTTPException, Request
 
 from app.accounts import users
-from app.editing.form_input import Errors, parse_form
 from app.plan.models import User
 from app.web.deps import EditorUser, SessionDep, SignedInUser
+from app.web.form_input import Errors, parse_form
 from app.web.templating import done, is_htmx_partial, render
 
 router = APIRouter(prefix="/account/tokens", include_in_schema=False)

@@ -8,10 +8,10 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from app.accounts import users
-from app.editing.form_input import Errors, parse_form
 from app.plan.models import User
 from app.plan.vocab import Role
 from app.web.deps import AdminUser, SessionDep
+from app.web.form_input import Errors, parse_form
 from app.web.templating import done, is_htmx_partial, render
 
 router = APIRouter(prefix="/admin/users", include_in_schema=False)

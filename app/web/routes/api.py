@@ -2,9 +2,9 @@
 
 Response models are built from each kind's exported columns, so `/docs` documents
 exactly the fields the CSV holds. Writes take the same fields as the HTML forms, validated
-by the same models and rules (`app.editing.forms`), and need an editor's API token (or session and
-CSRF token); an update or delete names the version it is based on, so it never overwrites
-a newer one unseen.
+by the same models and rules (`app.editing.forms`), and need an editor's API token (or
+session and CSRF token); an update or delete names the version it is based on, so it never
+overwrites a newer one unseen.
 """
 
 from datetime import date
