@@ -41,7 +41,7 @@ CASES = [  # (name, path, headers)
     ("/api/v1/assets JSON", f"/api/v1/assets?{FILTER}", {}),
     ("/assets.csv export", f"/assets.csv?{FILTER}", {}),
 ]
-FACETS = "&".join(f"_facet={f}" for f in ("country_code", "asset_type", "posture", "status"))
+FACETS = "&".join(f"_facet={f}" for f in ("country_code", "asset_type", "posture", "stage"))
 DATASETTE_CASES = [
     ("Datasette faceted HTML page", "/{db}/asset?country_code=FR&asset_type=drone&_size=50&"
      + FACETS),

@@ -5,7 +5,7 @@ from functools import lru_cache
 from sqlalchemy.orm import Session
 
 from app.accounts import users
-from app.plan.models import User
+from app.plan.records import User
 from app.plan.vocab import Role
 
 PASSWORD = "correct horse battery"

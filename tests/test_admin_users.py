@@ -4,7 +4,7 @@ their fields with what was typed kept; never leaving no active administrator."""
 import pytest
 from sqlalchemy import select
 
-from app.plan.models import User
+from app.plan.records import User
 from app.plan.vocab import Role
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, make_user

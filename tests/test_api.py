@@ -116,7 +116,7 @@ def test_csv_defuses_formulas_and_keeps_its_header_when_empty(client, session):
 
     plan = session.scalars(select(Plan)).first()
     session.add(Asset(key="formula", plan_id=plan.id, asset_type="drone", posture="monitoring",
-                      status="proposed", role='=HYPERLINK("http://x","y")', country_code="NO"))
+                      stage="floated", role='=HYPERLINK("http://x","y")', country_code="NO"))
     session.flush()
     rows = csv_rows(client.get("/assets.csv?country=NO"))
     assert rows[0]["role"] == "'=HYPERLINK(\"http://x\",\"y\")"

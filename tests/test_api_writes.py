@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.plan.kinds import KINDS
-from app.plan.models import Asset, Change
+from app.plan.models import Asset
+from app.plan.records import Change
 from tests.test_editing import _drone, _report, valid_data
 
 
@@ -27,7 +28,9 @@ def test_create_returns_the_new_row_with_its_source(slug, session, editor_client
     assert body["version"] == 1
     assert editor_client.get(f"/api/v1/{slug}/{body['id']}").json() == body
     if KINDS[slug].cited:
-        assert [s["source_id"] for s in body["sources"]] == [_report(session).id]
+        # A row with figures cites its source once per figure: a claim about each.
+        assert {s["source_id"] for s in body["sources"]} == {_report(session).id}
+        assert all(s["cited_as"] == "unnamed outlet, 2025-02-21" for s in body["sources"])
 
 
 def test_bad_values_answer_422_naming_each_field(session, editor_client):
@@ -49,8 +52,7 @@ def test_bad_values_answer_422_naming_each_field(session, editor_client):
 def test_update_needs_the_current_version(session, editor_client):
     asset = _drone(session)
     item = editor_client.get(f"/api/v1/assets/{asset.id}").json()
-    body = {**{k: v for k, v in _json(session, "assets").items()
-               if k not in ("source_id", "quote")},
+    body = {**_json(session, "assets"), "quote": "drones", "reason": "A later count",
             "quantity_low": 12, "quantity_high": 20, "version": item["version"]}
     first = editor_client.put(f"/api/v1/assets/{asset.id}", json=body)
     assert first.status_code == 200, first.text

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select, update
 
 from app.accounts import users
-from app.plan.models import SignInThrottle, User, utcnow
+from app.plan.models import utcnow
+from app.plan.records import SignInThrottle, User
 from app.plan.vocab import Role
 from app.web.routes.auth import safe_next
 from tests.conftest import APP_HASHER, csrf_token_of, sign_in

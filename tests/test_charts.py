@@ -72,7 +72,7 @@ def test_overview_assets_chart_equals_its_table(client, query):
         assert bar["text"].startswith(f"{entries} entr") and f"quantity {quantity}" in bar["text"]
 
 
-@pytest.mark.parametrize("query", ["", "country=US", "posture=monitoring", "status=proposed"])
+@pytest.mark.parametrize("query", ["", "country=US", "posture=monitoring", "stage=floated"])
 def test_assets_list_chart_equals_the_list(client, query):
     page = soup(client.get(f"/assets?{query}"))
     rows = list(csv.DictReader(io.StringIO(client.get(f"/assets.csv?{query}").text)))
@@ -139,7 +139,7 @@ def test_asset_quantities_add_as_ranges_in_chart_and_table(client, session):
     for key, low, high, posture in [("q1", 10, 20, "monitoring"), ("q2", 5, 5, "standby"),
                                     ("q3", None, None, "deployed")]:
         session.add(Asset(key=key, plan_id=plan.id, country_code="NO", asset_type="helicopter",
-                          posture=posture, status="proposed", role="Test", quantity_low=low,
+                          posture=posture, stage="floated", role="Test", quantity_low=low,
                           quantity_high=high))
     session.flush()
     chart, rows = chart_and_table(client, "?country=NO", "assets")

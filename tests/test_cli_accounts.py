@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from app.accounts import users
 from app.cli import cli, first_admin_hint
 from app.config import get_settings
-from app.plan.models import User
+from app.plan.records import User
 from app.plan.vocab import Role
 
 runner = CliRunner()

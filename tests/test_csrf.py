@@ -4,7 +4,7 @@ leaves the body readable by the route, and does not apply to bearer-token reques
 from sqlalchemy import func, select
 
 from app.accounts import users
-from app.plan.models import ApiToken, User
+from app.plan.records import ApiToken, User
 from app.plan.vocab import Role
 from tests.conftest import csrf_token_of, sign_in
 from tests.factories import make_user

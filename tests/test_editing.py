@@ -7,8 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.editing import forms
+from app.evidence import claims
 from app.plan.kinds import KINDS
-from app.plan.models import Asset, Change, Citation, Site, Source
+from app.plan.models import Asset, Citation, Site, Source
+from app.plan.records import Change
 from tests.html import soup
 
 REPORT = "report-2025-02-21"
@@ -46,8 +48,10 @@ def valid_data(session, kind, creating=True) -> dict:
                 data[f.name] = "FR"
             case "ref" if f.required:
                 data[f.name] = forms.options(session, KINDS[f.ref])[0][0]
-    if "source_id" in data:
+    if any(f.name == "source_id" for f in form.fields):
+        # Words the report holds: a quote is refused unless its source's text has it.
         data["source_id"] = str(_report(session).id)
+        data["quote"] = "30,000 European troops"
     return data
 
 
@@ -85,7 +89,9 @@ def test_every_kind_can_be_added_with_its_source(slug, session, editor_client):
     if kind.cited:
         cited = session.scalars(select(Citation.source_id).where(
             Citation.subject_type == kind.subject_type, Citation.subject_id == row_id)).all()
-        assert cited == [_report(session).id]
+        # A row with figures cites its source once per figure: a claim about each.
+        assert set(cited) == {_report(session).id}
+        assert len(cited) == max(1, len(claims.fields_of(kind.model)))
         assert "History" in detail.text and change.summary in detail.text
 
 
@@ -157,6 +163,12 @@ def test_editors_see_edit_and_delete_where_the_row_is_shown(session, editor_clie
 # --- Editing and conflicts ---
 
 
+def _cites(session) -> dict[str, str]:
+    """What an edit changing a figure must carry: its source, the words, a reason."""
+    return {"source_id": str(_report(session).id), "quote": "drones",
+            "reason": "A later count of the drones"}
+
+
 def _edit(client, asset, **changes):
     page = soup(client.get(f"/assets/{asset.id}/edit"))
     form = page.select_one("#row-form")
@@ -173,9 +185,8 @@ def _edit(client, asset, **changes):
 
 def test_an_edit_is_saved_and_shown_in_the_row_history(session, editor_client):
     asset = _drone(session)
-    response = editor_client.post(f"/assets/{asset.id}/edit",
-                                  data=_edit(editor_client, asset, quantity_low="12"),
-                                  follow_redirects=False)
+    data = _edit(editor_client, asset, quantity_low="12", **_cites(session))
+    response = editor_client.post(f"/assets/{asset.id}/edit", data=data, follow_redirects=False)
     assert response.status_code == 303
     session.refresh(asset)
     assert (asset.quantity_low, asset.version) == (12, 2)
@@ -193,8 +204,8 @@ def test_two_editors_saving_the_same_version_second_sees_the_conflict(
     other = new_client()
     sign_in(other, "second")
     asset = _drone(session)
-    first_form = _edit(editor_client, asset, quantity_low="12")
-    second_form = _edit(other, asset, quantity_low="30", role="Counting drones")
+    first_form = _edit(editor_client, asset, quantity_low="12", **_cites(session))
+    second_form = _edit(other, asset, quantity_low="30", **_cites(session), role="Counting drones")
 
     assert editor_client.post(f"/assets/{asset.id}/edit", data=first_form).status_code == 200
     conflict = other.post(f"/assets/{asset.id}/edit", data=second_form)
@@ -253,9 +264,9 @@ def test_a_row_others_refer_to_is_not_deleted(session, editor_client):
 def test_editors_revert_their_own_changes_admins_any(session, editor_client, admin_client):
     asset = _drone(session)
     editor_client.post(f"/assets/{asset.id}/edit",
-                       data=_edit(editor_client, asset, quantity_low="12"))
+                       data=_edit(editor_client, asset, quantity_low="12", **_cites(session)))
     admin_client.post(f"/assets/{asset.id}/edit",
-                      data=_edit(admin_client, asset, quantity_high="40"))
+                      data=_edit(admin_client, asset, quantity_high="40", **_cites(session)))
     editor_change, admin_change = session.scalars(
         select(Change).where(Change.action == "update").order_by(Change.id)).all()[-2:]
     assert editor_client.post(f"/changes/{admin_change.id}/revert").status_code == 403
@@ -268,10 +279,10 @@ def test_editors_revert_their_own_changes_admins_any(session, editor_client, adm
 def test_a_revert_over_a_later_edit_is_refused_and_explained(session, editor_client):
     asset = _drone(session)
     editor_client.post(f"/assets/{asset.id}/edit",
-                       data=_edit(editor_client, asset, quantity_low="12"))
+                       data=_edit(editor_client, asset, quantity_low="12", **_cites(session)))
     first = session.scalars(select(Change).order_by(Change.id.desc())).first()
     editor_client.post(f"/assets/{asset.id}/edit",
-                       data=_edit(editor_client, asset, quantity_low="14"))
+                       data=_edit(editor_client, asset, quantity_low="14", **_cites(session)))
     response = editor_client.post(f"/changes/{first.id}/revert")
     assert response.status_code == 409
     assert "has changed since" in response.text
@@ -286,18 +297,37 @@ def test_citing_and_uncitng_a_source(session, editor_client):
     asset = _drone(session)
     other = session.scalars(select(Source).where(Source.key != REPORT)).first()
     response = editor_client.post(f"/assets/{asset.id}/sources",
-                                  data={"source_id": str(other.id), "quote": "drones"})
+                                  data={"source_id": str(other.id), "quote": ""})
     assert response.status_code == 200
     cited = {c.source_id: c.quote for c in session.scalars(select(Citation).where(
         Citation.subject_type == "asset", Citation.subject_id == asset.id))}
-    assert cited[other.id] == "drones"
+    assert other.id in cited and cited[other.id] is None
     assert editor_client.post(
         f"/assets/{asset.id}/sources/{other.id}/delete").status_code == 200
     assert other.id not in set(session.scalars(select(Citation.source_id).where(
         Citation.subject_type == "asset", Citation.subject_id == asset.id)))
-    # The last source of a fact stays: every figure keeps its source.
+    # The report's citations of the drones are claims about their quantity and stage:
+    # they go through the claims' own form, which keeps every figure sourced.
     last = _report(session).id
-    assert editor_client.post(f"/assets/{asset.id}/sources/{last}/delete").status_code == 409
+    assert editor_client.post(f"/assets/{asset.id}/sources/{last}/delete").status_code == 404
+
+
+def test_a_quote_the_source_does_not_hold_is_refused_next_to_the_field(session, editor_client):
+    site = session.scalars(select(Site).where(Site.key == "eastern-europe")).one()
+    report = _report(session)
+    refused = editor_client.post(f"/sites/{site.id}/sources", data={
+        "source_id": str(report.id), "quote": "Poland offered 5,000 troops"})
+    assert refused.status_code == 422
+    page = soup(refused)
+    assert "not in the text" in page.select_one("#cite-quote-error").text
+    assert page.select_one("#cite-quote").text == "Poland offered 5,000 troops"
+    # Spacing and the shape of quote marks are forgiven; the words as held are kept.
+    taken = editor_client.post(f"/sites/{site.id}/sources", data={
+        "source_id": str(report.id), "quote": "in   Eastern\nEurope, ready to act"})
+    assert taken.status_code == 200
+    quotes = set(session.scalars(select(Citation.quote).where(
+        Citation.subject_type == "site", Citation.subject_id == site.id)))
+    assert "in Eastern Europe, ready to act" in quotes
 
 
 # --- The change log ---
@@ -307,7 +337,7 @@ def test_admins_see_the_change_log_filtered_by_user_kind_and_date(session, admin
                                                                    editor_client):
     asset = _drone(session)
     editor_client.post(f"/assets/{asset.id}/edit",
-                       data=_edit(editor_client, asset, quantity_low="12"))
+                       data=_edit(editor_client, asset, quantity_low="12", **_cites(session)))
     assert editor_client.get("/admin/changes").status_code == 403
     page = admin_client.get("/admin/changes?actor=editor")
     assert page.status_code == 200

@@ -39,8 +39,8 @@ CANDIDATE_NPPS = {"candidate-rivne-npp", "candidate-khmelnytskyi-npp",
         ("assets", {"posture": "standby"}, BACKSTOP),
         ("assets", {"q": "technical monitoring"}, MONITORING),
         ("assets", {"country": "FR"}, set()),
-        ("deployments", {"status": "proposed"}, {"european-reassurance-force"}),
-        ("deployments", {"status": "pledged"}, set()),
+        ("deployments", {"stage": "floated"}, {"european-reassurance-force"}),
+        ("deployments", {"stage": "committed"}, set()),
         ("deployments", {"country": "GB"}, set()),
         ("sites", {"asset_type": "fighter_jet"}, {"eastern-europe"}),
         ("sites", {"kind": "nuclear_power_plant", "basis": "candidate"}, CANDIDATE_NPPS),
@@ -155,13 +155,13 @@ def test_empty_values_sort_last_both_ways(session, slug, sort):
     assert empties == sorted(empties), f"{slug} sort={sort}: empty values not last"
 
 
-def test_statuses_sort_in_lifecycle_order(session):
+def test_stages_sort_in_the_order_a_pledge_moves_through(session):
     from app.plan.models import Deployment, Plan
 
     plan = session.scalars(select(Plan)).first()
-    for status in ("withdrawn", "pledged", "floated"):
-        session.add(Deployment(key=f"s-{status}", plan_id=plan.id, role=status, status=status))
+    for stage in ("withdrawn", "committed", "announced"):
+        session.add(Deployment(key=f"s-{stage}", plan_id=plan.id, role=stage, stage=stage))
     session.flush()
     kind = KINDS["deployments"]
-    rows = queries.list_rows(session=session, kind=kind, filters=kind.filters(sort="status")).rows
-    assert [r.status.value for r in rows] == ["floated", "proposed", "pledged", "withdrawn"]
+    rows = queries.list_rows(session=session, kind=kind, filters=kind.filters(sort="stage")).rows
+    assert [r.stage.value for r in rows] == ["floated", "announced", "committed", "withdrawn"]

@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.history import record, revert
-from app.plan.models import Asset, Change, Citation, Deployment, Revision, Site
+from app.plan.models import Asset, Citation, Deployment, Site
+from app.plan.records import Change, Revision
 
 EDITOR = record.Actor("ana", user_id=7)
 

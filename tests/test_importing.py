@@ -6,12 +6,13 @@ import json
 
 from sqlalchemy import func, select
 
-from app.plan.models import Asset, Change, Site
+from app.plan.models import Asset, Site
+from app.plan.records import Change
 from tests.html import soup
 from tests.test_editing import _report
 
 HEADER = ["plan_id", "country_code", "asset_type", "quantity_low", "quantity_high", "posture",
-          "status", "role", "certainty", "source_id", "quote"]
+          "stage", "role", "certainty", "source_id", "quote"]
 
 
 def _csv(session, rows):
@@ -20,7 +21,7 @@ def _csv(session, rows):
     writer = csv.writer(buffer)
     writer.writerow(HEADER)
     for country, low, high in rows:
-        writer.writerow([plan_id, country, "drone", low, high, "monitoring", "pledged",
+        writer.writerow([plan_id, country, "drone", low, high, "monitoring", "committed",
                          f"Imported drones of {country}", "reported", _report(session).id,
                          "drones"])
     return buffer.getvalue()

@@ -98,9 +98,9 @@ def test_troops_at_a_site_add_as_ranges(client, session):
     odesa = session.scalars(select(Site).where(Site.name == "Port of Odesa")).one()
     session.add_all([
         Deployment(key="t1", plan_id=plan.id, role="A", troops_low=1000, troops_high=2000,
-                   status="proposed", sites=[odesa]),
+                   stage="floated", sites=[odesa]),
         Deployment(key="t2", plan_id=plan.id, role="B", troops_low=500, troops_high=None,
-                   status="proposed", sites=[odesa]),
+                   stage="floated", sites=[odesa]),
     ])
     session.flush()
     feature = next(f for f in client.get("/sites.geojson?q=odesa").json()["features"])

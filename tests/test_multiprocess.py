@@ -12,7 +12,8 @@ from app import migrate
 from app.accounts import users
 from app.db import get_engine
 from app.loading import seed
-from app.plan.models import Plan, Source, User
+from app.plan.models import Plan, Source
+from app.plan.records import User
 from app.plan.vocab import Role
 from tests.databases import fresh_database
 from tests.live import app_process
@@ -37,7 +38,7 @@ def write(database_url: str, base: str) -> None:
         response = httpx.post(base + "/api/v1/assets", headers={
             "Authorization": f"Bearer {token}"}, json={
             "plan_id": plan_id, "country_code": "FR", "asset_type": "drone",
-            "posture": "standby" if i == 0 else "monitoring", "status": "pledged",
+            "posture": "standby" if i == 0 else "monitoring", "stage": "committed",
             "role": f"Two-process test {i}", "certainty": "reported", "source_id": source_id})
         assert response.status_code == 201, response.text
 

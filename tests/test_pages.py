@@ -45,7 +45,8 @@ def test_every_row_has_a_detail_page(client, session, slug):
         assert response.status_code == 200, (slug, row_id)
         page = soup(response)
         if kind.cited:
-            assert page.select("figure.citation"), f"/{slug}/{row_id} shows no source"
+            shown = page.select("figure.citation") or page.select(".claims-table tbody tr")
+            assert shown, f"/{slug}/{row_id} shows no source"
 
 
 def test_detail_shows_quote_and_related_rows(client, session):
@@ -158,9 +159,13 @@ def test_overview(client):
     cards = {c.select_one(".card-label").text: c for c in page.select(".card")}
     assert cards["Proposed"].select_one(".figure").text == "30,000"
     assert cards["Requested"].select_one(".figure").text == "200,000"
-    assert cards["Pledged"].select_one(".figure").text == "None reported"
-    assert cards["Pledged"].select_one("a")["href"] == "/sources"
-    assert cards["Proposed"].select_one(".card-sources a.cite").text == "21 Feb 2025"
+    assert cards["Pledged"].select_one(".figure").text == "None yet"
+    assert "troops by stage: 30,000 floated" in cards["Pledged"].text
+    assert cards["Pledged"].select_one("a")["href"] == (
+        "/deployments?stage=committed&stage=approved&stage=deployed")
+    cite = cards["Proposed"].select_one(".card-sources a.cite")
+    assert cite.text == "unnamed outlet, 21 Feb 2025"
+    assert cite["href"].startswith("/sources/") and "#q-" in cite["href"]
     troops = page.select_one("#h-troops").find_parent("section")
     assert "Contributors not specified" in troops.text and "30,000" in troops.text
     board = page.select_one(".board")
@@ -176,7 +181,8 @@ def test_overview_narrowed_to_a_country(client, htmx):
         page = soup(response)
         assets = page.select_one("#h-assets").find_parent("section")
         assert {a.text for a in assets.select("tbody th a")} == {"Fighter jets", "Missiles"}
-        assert [a.text for a in assets.select("tbody a.cite")] == ["21 Feb 2025"] * 2
+        assert [a.text for a in assets.select("tbody a.cite")] == [
+            "unnamed outlet, 21 Feb 2025"] * 2
         jets = assets.select_one("tbody th a")["href"]
         assert jets == "/assets?country=US&asset_type=fighter_jet"
         assert "No troop contingents reported" in page.select_one("#h-troops").find_parent(
@@ -208,7 +214,7 @@ def test_overview_pledged_figure_adds_pledges(client, session):
     for key, code, low, high in [("fr", "FR", 5000, 5000), ("se", "SE", 1000, 2000)]:
         session.add(Deployment(key=f"pledge-{key}", plan_id=plan.id, country_code=code,
                                role="Test contingent", troops_low=low, troops_high=high,
-                               status="pledged"))
+                               stage="committed"))
     session.flush()
 
     def pledged(query=""):
@@ -217,7 +223,7 @@ def test_overview_pledged_figure_adds_pledges(client, session):
 
     assert pledged().select_one(".figure").text == "6,000–7,000"
     assert pledged("?country=FR").select_one(".figure").text == "5,000"
-    assert pledged("?country=DE").select_one(".figure").text == "None reported"
+    assert pledged("?country=DE").select_one(".figure").text == "None yet"
     troops = soup(client.get("/?country=SE")).select_one("#h-troops").find_parent("section")
     assert "Sweden" in troops.text and "1,000–2,000" in troops.text
 
@@ -265,7 +271,7 @@ def test_pledged_counts_every_pledge_not_one_page(client, session):
 
     plan = session.scalars(select(Plan)).first()
     session.add_all(Deployment(key=f"pledge-{i}", plan_id=plan.id, country_code="FR",
-                               role="Test", troops_low=10, troops_high=10, status="pledged")
+                               role="Test", troops_low=10, troops_high=10, stage="committed")
                     for i in range(60))
     session.flush()
     card = next(c for c in soup(client.get("/?country=FR")).select(".card")

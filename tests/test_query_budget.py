@@ -32,7 +32,7 @@ def grow(session, n, start=0):
     people = session.scalars(select(Stakeholder)).all()[:3]
     for i in range(start, start + n):
         asset = Asset(key=f"extra-asset-{i}", plan_id=plan.id, country_code="FR",
-                      asset_type="drone", posture="monitoring", status="proposed",
+                      asset_type="drone", posture="monitoring", stage="floated",
                       site_id=site.id, role=f"Extra {i}")
         happening = Event(key=f"extra-event-{i}", plan_id=plan.id, title=f"Extra {i}",
                           precision="day", participants=people)
@@ -40,9 +40,9 @@ def grow(session, n, start=0):
                      country_code="UA", latitude=48 + i / 100, longitude=30)
         contingent = Deployment(key=f"extra-deployment-{i}", plan_id=plan.id, role=f"Extra {i}",
                                 country_code="FR", troops_low=i, troops_high=i,
-                                status="proposed", sites=[place, site])
+                                stage="floated", sites=[place, site])
         place_asset = Asset(key=f"extra-site-asset-{i}", plan_id=plan.id, asset_type="drone",
-                            posture="monitoring", status="proposed", site=place, role="Extra")
+                            posture="monitoring", stage="floated", site=place, role="Extra")
         session.add_all([asset, happening, place, contingent, place_asset])
         session.flush()
         session.add_all([Citation(subject_type="asset", subject_id=asset.id, source_id=1),

@@ -19,7 +19,7 @@ def _version(session: Session) -> int:
 def _new_asset(session: Session, **fields) -> Asset:
     plan = session.scalars(select(Plan)).first()
     return Asset(key="stamp-test-asset", plan_id=plan.id, asset_type="drone",
-                 posture="monitoring", status="proposed", role="Stamp test", **fields)
+                 posture="monitoring", stage="floated", role="Stamp test", **fields)
 
 
 def test_new_row_bumps_once_per_flush(session):
@@ -63,7 +63,7 @@ def test_statements_through_a_session_bump(session):
     assert _version(session) == start + 1
     plan = session.scalars(select(Plan)).first()
     session.execute(insert(Asset), [{"key": "bulk-1", "plan_id": plan.id, "asset_type": "drone",
-                                     "posture": "monitoring", "status": "proposed",
+                                     "posture": "monitoring", "stage": "floated",
                                      "role": "Bulk"}])
     assert _version(session) == start + 2
 

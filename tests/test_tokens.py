@@ -6,7 +6,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.accounts import users
-from app.plan.models import ApiToken, utcnow
+from app.plan.models import utcnow
+from app.plan.records import ApiToken
 from app.plan.vocab import Role
 from tests.factories import make_user
 from tests.html import soup

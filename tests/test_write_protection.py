@@ -12,7 +12,8 @@ from sqlalchemy import select, text
 from app.accounts import users
 from app.db import get_session
 from app.main import create_app
-from app.plan.models import Base, User
+from app.plan.models import Base
+from app.plan.records import User
 from app.plan.vocab import Role
 from tests.conftest import csrf_token_of, sign_in
 from tests.factories import make_user

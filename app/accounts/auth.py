@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts import csrf, users
 from app.db import get_session
-from app.plan.models import User
+from app.plan.records import User
 from app.plan.vocab import Role
 
 USER_KEY = "uid"

@@ -15,7 +15,8 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.plan.models import ApiToken, SignInThrottle, User, as_utc, utcnow
+from app.plan.models import as_utc, utcnow
+from app.plan.records import ApiToken, SignInThrottle, User
 from app.plan.vocab import Role
 
 MIN_PASSWORD = 10

@@ -18,11 +18,12 @@ from app.plan.filters import BaseFilters, FilterQuery
 from app.plan.models import Asset, Citation, Deployment, ForceLevel, Source
 from app.plan.quantities import Range
 from app.plan.vocab import (
-    PLEDGED_STATUSES,
+    PLEDGED_STAGES,
     AssetType,
     CountryCode,
     ForceLevelKind,
     Position,
+    Stage,
     country_name,
 )
 
@@ -44,6 +45,8 @@ class Headline:
     sources: list[Source] = field(default_factory=list)
     href: str | None = None
     figure: str | None = None  # replaces the range where there is no figure to show
+    citations: list[Citation] = field(default_factory=list)  # for a single row's figure
+    disputed: int = 0
 
 
 @dataclass
@@ -55,12 +58,14 @@ class Group:
     unknown: int
     sources: list[Source]
     href: str | None
+    disputed: int = 0
 
 
 @dataclass
 class Overview:
     levels: list[Headline]  # the plan-wide proposed and requested figures
     headlines: list[Headline]
+    stages: list[Group]  # troops by stage of the contributions
     troops_by_contributor: list[Group]
     assets_by_type: list[Group]
     stances: dict[Position, list[Any]]
@@ -78,7 +83,7 @@ def _groups(session: Session, kind: kinds.Kind, narrowed: BaseFilters, key, low,
     cited = queries.sources_by(session, kind=kind, filters=narrowed, key=key) if sources else {}
     return [
         Group(g.key, label(g.key), g.rows, Range(g.low, g.high), g.unknown,
-              cited.get(g.key, []), href(g.key))
+              cited.get(g.key, []), href(g.key), g.disputed)
         for g in queries.sums_by(session, kind=kind, filters=narrowed, key=key, low=low,
                                  high=high)
     ]
@@ -126,35 +131,50 @@ def plan_levels(session: Session) -> list[Headline]:
             continue
         who = level.advocate.name if level.advocate else "unattributed"
         out.append(Headline(wanted.label, Range(level.troops_low, level.troops_high),
-                            f"by {who}", [c.source for c in cited.get(level.id, [])],
-                            f"/force-levels/{level.id}"))
+                            f"by {who}", href=f"/force-levels/{level.id}",
+                            citations=cited.get(level.id, []),
+                            disputed=int(level.disputed)))
     return out
 
 
-def headlines(session: Session, filters: OverviewFilters,
-              levels: list[Headline]) -> list[Headline]:
-    """Proposed and requested (plan-wide figures), and the pledges of the chosen countries."""
+def troops_by_stage(session: Session, narrowed: BaseFilters) -> list[Group]:
+    """Troops per stage of the contingents, in the order a pledge moves through."""
+    groups = _groups(
+        session, kinds.DEPLOYMENTS, narrowed, Deployment.stage, Deployment.troops_low,
+        Deployment.troops_high, label=lambda slug: Stage(slug).label,
+        href=lambda slug: "/deployments" + narrowed.query(stage=[slug], page=None),
+        sources=False)
+    order = list(Stage)
+    return sorted(groups, key=lambda g: order.index(Stage(g.key)))
+
+
+def headlines(session: Session, filters: OverviewFilters, levels: list[Headline],
+              stages: list[Group]) -> list[Headline]:
+    """Proposed and requested (plan-wide figures), and what the chosen countries have
+    pledged: committed, approved or deployed, never what is only floated or announced."""
     out = list(levels)
     scope = ", ".join(country_name(c) for c in filters.country) or "all contributors"
-    pledges = _filters(kinds.DEPLOYMENTS, filters, status=list(PLEDGED_STATUSES))
-    sums = queries.sums_by(session, kind=kinds.DEPLOYMENTS, filters=pledges,
-                           key=Deployment.status, low=Deployment.troops_low,
-                           high=Deployment.troops_high)
-    if not sums:
+    pledges = _filters(kinds.DEPLOYMENTS, filters, stage=list(PLEDGED_STAGES))
+    pledged = [g for g in stages if g.key in PLEDGED_STAGES]
+    if not pledged:
         # Absence is not a figure: say what the sources hold instead of showing a 0.
-        out.append(Headline("Pledged", Range(), f"no pledge in any tracked source ({scope})",
-                            href="/sources", figure="None reported"))
+        before = ", ".join(f"{g.amount} {g.label.lower()}" for g in stages) or "none"
+        out.append(Headline("Pledged", Range(), f"no contingent committed, approved or "
+                            f"deployed in any tracked source ({scope}); troops by stage: "
+                            f"{before}", href="/deployments" + pledges.query(),
+                            figure="None yet"))
         return out
     amount = Range(0, 0)
-    for s in sums:
-        amount = amount + Range(s.low, s.high)
+    for g in pledged:
+        amount = amount + g.amount
     sources = {src.id: src for group in queries.sources_by(
-        session, kind=kinds.DEPLOYMENTS, filters=pledges, key=Deployment.status).values()
+        session, kind=kinds.DEPLOYMENTS, filters=pledges, key=Deployment.stage).values()
         for src in group}
     out.append(Headline(
         "Pledged", amount,
-        f"{sum(s.rows for s in sums)} contingent(s) pledged, confirmed or deployed ({scope})",
-        list(sources.values()), "/deployments" + pledges.query(),
+        f"{sum(g.rows for g in pledged)} contingent(s) committed, approved or deployed "
+        f"({scope})", list(sources.values()), "/deployments" + pledges.query(),
+        disputed=sum(g.disputed for g in pledged),
     ))
     return out
 
@@ -183,9 +203,11 @@ def overview(session: Session, filters: OverviewFilters) -> Overview:
     for stance in stance_page.rows:
         board[stance.position].append(stance)
     levels = plan_levels(session)
+    stages = troops_by_stage(session, _filters(kinds.DEPLOYMENTS, filters))
     return Overview(
         levels=levels,
-        headlines=headlines(session, filters, levels),
+        headlines=headlines(session, filters, levels, stages),
+        stages=stages,
         troops_by_contributor=troops_by_contributor(session,
                                                     _filters(kinds.DEPLOYMENTS, filters)),
         assets_by_type=assets_by_type(session, _filters(kinds.ASSETS, filters)),
@@ -205,6 +227,7 @@ def cited_sources(o: Overview, points: Sequence[Any] = ()) -> list[Source]:
     found: dict[int, Source] = {}
     for h in o.headlines:
         found.update((s.id, s) for s in h.sources)
+        found.update((c.source.id, c.source) for c in h.citations)
     for g in (*o.troops_by_contributor, *o.assets_by_type):
         found.update((s.id, s) for s in g.sources)
     for cited in (o.stance_citations, o.demands.citations, o.events.citations,

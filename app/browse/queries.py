@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.caching.memo import memo
 from app.plan.filters import BaseFilters, Dim
-from app.plan.kinds import Kind
-from app.plan.models import Asset, Citation, DataStamp, Deployment, Source, deployment_site
+from app.plan.kinds import KINDS, Kind
+from app.plan.models import Asset, Citation, Deployment, Source, deployment_site
+from app.plan.records import DataStamp
 
 # --- Filtering ---
 
@@ -197,6 +198,27 @@ def citations(*, session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, 
     return out
 
 
+def citing(session: Session, source_id: int) -> list[Citation]:
+    """Every citation of one source, in the order they were made."""
+    return list(session.scalars(select(Citation).where(Citation.source_id == source_id)
+                                .order_by(Citation.id)))
+
+
+def titles(session: Session, subjects: Sequence[tuple[str, int]]
+           ) -> dict[tuple[str, int], tuple[str, str]]:
+    """(kind slug, title) of rows named by (table, id), one query per kind."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for table, row_id in subjects:
+        wanted[table].add(row_id)
+    out = {}
+    for kind in KINDS.values():
+        if ids := wanted.get(kind.subject_type):
+            for row in session.scalars(select(kind.model).options(*kind.options)
+                                       .where(kind.model.id.in_(ids))):
+                out[(kind.subject_type, row.id)] = (kind.slug, kind.title(row))
+    return out
+
+
 # --- What stands at each site (the map) ---
 
 
@@ -235,6 +257,7 @@ class GroupSum:
     low: int | None  # sum of the known lower bounds
     high: int | None  # sum of the upper bounds, None when any is open
     unknown: int  # rows with no figure at all
+    disputed: int = 0  # rows whose claims disagree
 
 
 def sums_by(session: Session, *, kind: Kind, filters: BaseFilters,
@@ -243,6 +266,7 @@ def sums_by(session: Session, *, kind: Kind, filters: BaseFilters,
     """Range sums of `low`..`high` per value of `key` (a tuple of values, for several key
     columns), largest first, under a filter."""
     keys = list(key) if isinstance(key, Sequence) else [key]
+    disputed = getattr(kind.model, "disputed", None)
     stmt = (
         select(
             *keys,
@@ -251,6 +275,7 @@ def sums_by(session: Session, *, kind: Kind, filters: BaseFilters,
             func.sum(high),
             func.sum(case((high.is_(None), 1), else_=0)),
             func.sum(case((low.is_(None) & high.is_(None), 1), else_=0)),
+            func.sum(case((disputed, 1), else_=0)) if disputed is not None else literal(0),
         )
         .where(*conditions(kind, filters), *extra)
         .group_by(*keys)
@@ -258,9 +283,9 @@ def sums_by(session: Session, *, kind: Kind, filters: BaseFilters,
     )
     return [
         GroupSum(tuple(row[:len(keys)]) if len(keys) > 1 else row[0], n, lo or None,
-                 None if open_high else hi, unknown)
+                 None if open_high else hi, unknown, disputed or 0)
         for row in session.execute(stmt)
-        for n, lo, hi, open_high, unknown in [row[len(keys):]]
+        for n, lo, hi, open_high, unknown, disputed in [row[len(keys):]]
     ]
 
 

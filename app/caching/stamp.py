@@ -19,7 +19,8 @@ from datetime import datetime
 from sqlalchemy import Engine, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from app.plan.models import ApiToken, DataStamp, SignInThrottle, User, utcnow
+from app.plan.models import utcnow
+from app.plan.records import ApiToken, DataStamp, SignInThrottle, User
 
 #: Tables whose rows are not plan data: writing them leaves the data version alone.
 #: Account tables belong here (a sign-in must not empty every cache).

@@ -7,7 +7,7 @@ come from its columns, widgets and rules from the column types.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any
 
@@ -20,15 +20,32 @@ from pydantic import (
     ValidationError,
     create_model,
 )
-from sqlalchemy import Boolean, Date, Enum, Float, Integer, String, Text, func, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    Integer,
+    String,
+    Text,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
+from app.evidence import claims, quotes
 from app.history.record import COLLECTIONS, UNRECORDED
 from app.plan.kinds import KINDS, Kind
+from app.plan.models import Source
 from app.plan.vocab import CountryCode, vocab_value
 
-#: Columns nobody types: the id, the seed key, timestamps and the row version.
-HIDDEN = {"id", "key", *UNRECORDED}
+#: Columns nobody types: the id, the seed key, timestamps, the row version, and what is
+#: worked out from other values (a figure's claims, a text's fingerprint).
+HIDDEN = {"id", "key", *UNRECORDED, "disputed", "claim_count", "sha256"}
+#: The fields that cite a source for a row's values: on a new row, and on an edit that
+#: changes a figure.
+EVIDENCE = ("source_id", "quote", "reason")
 #: Bounds of numeric columns, by name.
 BOUNDS = {"latitude": (-90, 90), "longitude": (-180, 180)}
 
@@ -71,7 +88,8 @@ def _label(kind: Kind, name: str) -> str:
     labels = {col.key: col.label for col in kind.columns}
     if name in labels:
         return labels[name]
-    for suffix, extra in (("_low", " (at least)"), ("_high", " (at most)")):
+    for suffix, extra in (("_low", " (at least)"), ("_high", " (at most)"),
+                          ("_best", " (best estimate)")):
         if name.endswith(suffix) and name.removesuffix(suffix) in labels:
             return labels[name.removesuffix(suffix)] + extra
     for suffix in ("_id", "_code"):
@@ -94,12 +112,14 @@ def _field(kind: Kind, column) -> FormField:
     if isinstance(type_, Enum):
         return FormField(name, label, "vocab", required or column.default is not None,
                          vocab=type_.enum_class)
+    if isinstance(type_, DateTime):
+        return FormField(name, label, "datetime", required, hint="YYYY-MM-DD HH:MM, in UTC")
     if isinstance(type_, Date):
         return FormField(name, label, "date", required, hint="YYYY-MM-DD")
     if isinstance(type_, Integer):
         return FormField(name, label, "integer", required,
-                         hint="Leave empty when not reported" if name.endswith(("_low", "_high"))
-                         else None)
+                         hint="Leave empty when not reported"
+                         if name.endswith(("_low", "_high", "_best")) else None)
     if isinstance(type_, Float):
         low, high = BOUNDS.get(name, (None, None))
         return FormField(name, label, "decimal", required,
@@ -122,7 +142,18 @@ def _fields(kind: Kind, creating: bool) -> list[FormField]:
         # Every fact cites a source from the start.
         fields += [FormField("source_id", "Source", "ref", True, ref="sources"),
                    FormField("quote", "Quoted words from the source", "textarea",
-                             hint="The words that support this entry")]
+                             hint="The words that support this entry, as the source's "
+                                  "text has them")]
+    elif claims.fields_of(model):
+        # A changed figure cites the source of its new value (checked in `check`).
+        fields += [
+            FormField("source_id", "Source of the new figure", "ref", ref="sources",
+                      hint="Needed when a figure or the stage changes"),
+            FormField("quote", "Quoted words giving the new figure", "textarea",
+                      hint="As the source's text has them"),
+            FormField("reason", "Reason for the change", "textarea",
+                      hint="Needed when a figure or the stage changes: say why"),
+        ]
     return fields
 
 
@@ -139,6 +170,8 @@ def _type(field: FormField) -> Any:
             return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)]
         case "date":
             return Annotated[date, BeforeValidator(_iso_date)]
+        case "datetime":
+            return Annotated[datetime, BeforeValidator(_iso_moment)]
         case "country":
             return CountryCode
         case "vocab":
@@ -158,6 +191,17 @@ def _iso_date(value: Any) -> Any:
             return date.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"'{value}' is not a date: use YYYY-MM-DD, e.g. 2025-02-21") from None
+    return value
+
+
+def _iso_moment(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"'{value}' is not a time: use YYYY-MM-DD HH:MM, "
+                             "e.g. 2025-02-21 09:30") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return value
 
 
@@ -249,9 +293,57 @@ def check(session: Session, form: Form, data: dict[str, Any],
                 errors[high] = "The upper figure cannot be below the lower one."
     if data.get("cited_in_id") is not None and data["cited_in_id"] == row_id:
         errors["cited_in_id"] = "A source cannot be known through itself."
+    if "source_id" not in errors:
+        errors.update(check_evidence(session, form, data, row_id))
     if not errors and (duplicate := _duplicate(session, form.kind, data, row_id)):
         errors[form.kind.unique[0]] = duplicate
     return errors
+
+
+def changed_figures(session: Session, kind: Kind, data: dict[str, Any],
+                    row_id: int | None) -> list[str]:
+    """The figures (and stage) that `data` changes on the saved row."""
+    row = session.get(kind.model, row_id) if row_id is not None else None
+    if row is None:
+        return []
+    out = []
+    for name in claims.fields_of(kind.model):
+        parts = [name] if name == claims.STAGE else [f"{name}_{p}" for p in claims.PARTS]
+        if any(part in data and data[part] != getattr(row, part) for part in parts):
+            out.append(name)
+    return out
+
+
+def check_evidence(session: Session, form: Form, data: dict[str, Any],
+                   row_id: int | None) -> dict[str, str]:
+    """A quote must stand in its source's text; a changed figure needs a source, a reason."""
+    errors: dict[str, str] = {}
+    if not any(f.name == "source_id" for f in form.fields):
+        return errors
+    if changed := changed_figures(session, form.kind, data, row_id):
+        what = " and ".join(_label(form.kind, n).lower() for n in changed)
+        if not data.get("source_id"):
+            errors["source_id"] = (f"You changed the {what}: choose the source that gives "
+                                   "the new value (add it under Sources first if it is new).")
+        if not data.get("reason"):
+            errors["reason"] = f"Say why the {what} changes; the history keeps it."
+    if data.get("source_id") and data.get("quote") and (
+            message := quote_problem(session.get(Source, data["source_id"]), data["quote"])):
+        errors["quote"] = message
+    return errors
+
+
+def quote_problem(source: Source | None, quote: str) -> str | None:
+    """Why these words cannot be quoted from this source, or None if they can."""
+    if source is None:
+        return None
+    if not source.text:
+        return (f"“{source.title}” holds no text to find these words in: add its text on "
+                "the source's page, or leave the quote empty.")
+    if quotes.find(source.text, quote) is None:
+        return (f"These words are not in the text of “{source.title}”. Copy them exactly "
+                "(differences of spacing and of quote marks do not matter).")
+    return None
 
 
 def _duplicate(session: Session, kind: Kind, data: dict[str, Any],

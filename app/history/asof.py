@@ -37,7 +37,8 @@ from sqlalchemy.pool import StaticPool
 
 from app import migrate
 from app.history import record
-from app.plan.models import Change, Country, DataStamp, Revision, utcnow
+from app.plan.models import Country, utcnow
+from app.plan.records import Change, DataStamp, Revision
 
 #: How many snapshots stay in memory; the least recently used goes first.
 CACHE_SIZE = 8

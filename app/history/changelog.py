@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.history import describe
 from app.plan.filters import FilterQuery
 from app.plan.kinds import KINDS, Kind
-from app.plan.models import Change, Revision
+from app.plan.records import Change, Revision
 
 #: Each tracked table's kind; citations are shown as part of the row they belong to.
 KIND_OF = describe.BY_TYPE

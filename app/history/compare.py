@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, lazyload
 from app.history.asof import Subject, end_of, state_at, today
 from app.history.describe import BY_TYPE, Countries, FieldChange, fields, title
 from app.plan.kinds import KINDS, NAV
-from app.plan.models import Change, Citation, Revision
+from app.plan.models import Citation
+from app.plan.records import Change, Revision
 
 
 @dataclass

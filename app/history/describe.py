@@ -16,8 +16,9 @@ from sqlalchemy.sql.sqltypes import Enum as EnumType
 from app.history import record
 from app.history.asof import FOREVER, Subject, state_at
 from app.plan.kinds import KINDS, Kind
-from app.plan.models import Citation, Revision, Stakeholder
+from app.plan.models import Citation, Stakeholder
 from app.plan.quantities import format_date, format_range
+from app.plan.records import Revision
 from app.plan.vocab import country_name
 
 #: Kinds by the subject type their revisions carry.

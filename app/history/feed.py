@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.history.describe import Countries, fields, noun, title
-from app.plan.models import Change, Citation, Revision
+from app.plan.models import Citation
+from app.plan.records import Change, Revision
 
 
 @dataclass

@@ -19,20 +19,19 @@ from sqlalchemy.sql.sqltypes import Enum as EnumType
 from app.plan.models import (
     Asset,
     Base,
-    Change,
     Citation,
     Demand,
     Deployment,
     Event,
     ForceLevel,
     Plan,
-    Revision,
     Site,
     Source,
     Stakeholder,
     Stance,
     utcnow,
 )
+from app.plan.records import Change, Revision
 
 #: The models whose rows are plan data, by the subject type their revisions carry.
 TRACKED: dict[str, type[Base]] = {
@@ -58,14 +57,17 @@ SYSTEM = Actor("system")
 
 
 def attribute(session: Session, actor: Actor, action: str, summary: str | None = None,
-              reverts_id: int | None = None, at: datetime | None = None) -> None:
+              reverts_id: int | None = None, at: datetime | None = None,
+              reason: str | None = None) -> None:
     """Say who makes the next change in `session`, and what it is, until it commits.
 
-    `at` dates the change in the plan's history when that is not the time of recording.
+    `at` dates the change in the plan's history when that is not the time of recording;
+    `reason` is why, in the editor's words.
     """
     session.info[_INFO] = {"actor": actor, "action": action, "summary": summary,
-                           "reverts_id": reverts_id, "at": at, "change_id": None,
-                           "pending": [], "written": {}, "explicit": actor is not SYSTEM}
+                           "reverts_id": reverts_id, "at": at, "reason": reason,
+                           "change_id": None, "pending": [], "written": {},
+                           "explicit": actor is not SYSTEM}
 
 
 def change_id(session: Session) -> int | None:
@@ -77,6 +79,15 @@ def attributed(session: Session) -> bool:
     """Whether a writer has already said who makes the change under way (an import that
     adds many rows is one change, not one per row)."""
     return session.info.get(_INFO, {}).get("explicit", False)
+
+
+def give_reason(session: Session, reason: str | None) -> None:
+    """Record why the change under way is made."""
+    state = _state(session)
+    state["reason"] = reason
+    if state["change_id"] is not None:
+        session.execute(update(Change).where(Change.id == state["change_id"])
+                        .values(reason=reason))
 
 
 def describe(session: Session, summary: str) -> None:
@@ -136,6 +147,8 @@ def restore_values(model: type[Base], data: dict[str, Any], session: Session) ->
     table = model.__table__
     out: dict[str, Any] = {}
     for key, value in data.items():
+        if key not in table.columns and key not in COLLECTIONS.get(model, ()):
+            continue  # a column since dropped: its value has nowhere to go
         if key in COLLECTIONS.get(model, ()):
             target = getattr(model, key).property.mapper.class_
             out[key] = list(session.scalars(select(target).where(target.id.in_(value)))) \
@@ -225,7 +238,7 @@ def _change_id(state: dict[str, Any], connection, subject: tuple[str, int], acti
             insert(Change).values(
                 at=state["at"] or now, recorded_at=now, user_id=actor.user_id,
                 actor=actor.name, action=state["action"], summary=summary[:300],
-                reverts_id=state["reverts_id"],
+                reverts_id=state["reverts_id"], reason=state.get("reason"),
             ).returning(Change.id)
         ).scalar_one()
     return state["change_id"]

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.history.record import TRACKED, Actor, attribute, restore_values, snapshot
-from app.plan.models import Change, Revision
+from app.plan.records import Change, Revision
 
 
 def changed_fields(revision: Revision) -> list[tuple[str, Any, Any]]:

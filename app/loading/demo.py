@@ -10,13 +10,24 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, literal, select
 from sqlalchemy.orm import Session
 
 from app import migrate
 from app.loading import seed
 from app.plan.models import Asset, Citation, Deployment, Plan, Site, Source, utcnow
-from app.plan.vocab import AssetType, Certainty, Posture, SiteBasis, SiteKind, SourceKind, Status
+from app.plan.vocab import (
+    AssetType,
+    Certainty,
+    Credibility,
+    Posture,
+    Rank,
+    SiteBasis,
+    SiteKind,
+    SourceKind,
+    Stage,
+    Status,
+)
 
 PREFIX = "synthetic-"
 PLAN_KEY = f"{PREFIX}plan"
@@ -47,16 +58,24 @@ def generate(engine: Engine, rows: int, *, seed_value: int = 1,
         n_deployments = rows * 3 // 10
         n_assets = rows - n_sites - n_deployments
         site_ids = _insert(session, Site, _sites(rng, n_sites), progress)
-        deployment_ids = _insert(session, Deployment, _deployments(rng, plan.id, n_deployments),
+        _insert(session, Deployment, _deployments(rng, plan.id, n_deployments),
                                  progress)
-        asset_ids = _insert(session, Asset, _assets(rng, plan.id, site_ids, n_assets), progress)
-        for table, ids in (("site", site_ids), ("deployment", deployment_ids),
-                           ("asset", asset_ids)):
-            for start in range(0, len(ids), BATCH):
-                session.execute(insert(Citation), [
-                    {"subject_type": table, "subject_id": i, "source_id": source.id}
-                    for i in ids[start:start + BATCH]
-                ])
+        _insert(session, Asset, _assets(rng, plan.id, site_ids, n_assets), progress)
+        for start in range(0, len(site_ids), BATCH):
+            session.execute(insert(Citation), [
+                {"subject_type": "site", "subject_id": i, "source_id": source.id}
+                for i in site_ids[start:start + BATCH]
+            ])
+        # Each figure rests on one claim of the generator, at the value the row shows.
+        for model, figure in ((Deployment, "troops"), (Asset, "quantity")):
+            low, high = getattr(model, f"{figure}_low"), getattr(model, f"{figure}_high")
+            session.execute(insert(Citation).from_select(
+                ["subject_type", "subject_id", "source_id", "field", "low", "high",
+                 "claimed_on", "credibility", "rank", "version"],
+                select(literal(model.__tablename__), model.id, literal(source.id),
+                       literal(figure), low, high, literal(source.published_on),
+                       literal(Credibility.CANNOT_JUDGE.value), literal(Rank.NORMAL.value),
+                       literal(1)).where(model.plan_id == plan.id)))
         session.commit()
     return {"sites": n_sites, "deployments": n_deployments, "assets": n_assets}
 
@@ -119,23 +138,24 @@ def _sites(rng: random.Random, n: int) -> Iterator[dict[str, Any]]:
 
 
 def _deployments(rng: random.Random, plan_id: int, n: int) -> Iterator[dict[str, Any]]:
-    statuses = list(Status)
+    stages = list(Stage)
     for i in range(n):
         low, high = _quantity(rng, 3000)
         yield {**_common("deployment", i), "plan_id": plan_id,
                "country_code": rng.choice(COUNTRIES), "role": f"Synthetic contingent {i}",
-               "troops_low": low, "troops_high": high, "status": rng.choice(statuses)}
+               "troops_low": low, "troops_high": high, "stage": rng.choice(stages),
+               "claim_count": 1}
 
 
 def _assets(rng: random.Random, plan_id: int, site_ids: list[int],
             n: int) -> Iterator[dict[str, Any]]:
-    types, postures, statuses = list(AssetType), list(Posture), list(Status)
+    types, postures, stages = list(AssetType), list(Posture), list(Stage)
     start = date(1990, 1, 1)
     for i in range(n):
         low, high = _quantity(rng, 40)
         yield {**_common("asset", i), "plan_id": plan_id, "country_code": rng.choice(COUNTRIES),
                "asset_type": types[i % len(types)] if i < len(types) else rng.choice(types),
                "quantity_low": low, "quantity_high": high, "posture": rng.choice(postures),
-               "status": rng.choice(statuses), "site_id": rng.choice(site_ids),
+               "stage": rng.choice(stages), "site_id": rng.choice(site_ids), "claim_count": 1,
                "role": f"Synthetic asset {i}",
                "verified_on": start + timedelta(days=rng.randint(0, 12_000))}

@@ -19,6 +19,7 @@ from sqlalchemy import Enum, select
 from sqlalchemy.orm import Session
 
 from app.caching import stamp
+from app.evidence import claims, quotes
 from app.history import record
 from app.plan.models import (
     Asset,
@@ -35,6 +36,7 @@ from app.plan.models import (
     Stakeholder,
     Stance,
 )
+from app.plan.vocab import Credibility, Rank
 
 SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -171,21 +173,27 @@ def _context(section: Section, data: dict[str, Any]) -> Iterator[None]:
 
 
 #: Columns a seed file never sets; every other column left out of a row is emptied.
-MANAGED = {"id", "key", "created_at", "updated_at", "version"}
+MANAGED = {"id", "key", "created_at", "updated_at", "version", "disputed"}
 
 
 def _upsert(session, section, data, existing, by_key, seeds_dir, report) -> Any:
     data = dict(data)
     key = data.pop("key")
-    data.pop("cite", None)
+    cites = data.pop("cite", None) or []
     data.pop("_file", None)
     if text_file := data.pop("text_file", None):
         data["text"] = (seeds_dir / text_file).read_text(encoding="utf-8").strip()
+    if section.model is Source:
+        data["sha256"] = quotes.fingerprint(data.get("text"))
     values: dict[str, Any] = {
         column.name: column.default.arg if column.default is not None else None
         for column in section.model.__table__.columns
         if column.name not in MANAGED and column.name not in _ref_columns(section)
     }
+    if claims.fields_of(section.model):
+        # Each cite of a row with figures is a claim: counted here, the row is written
+        # once rather than again when its claims are settled.
+        values["claim_count"] = len(cites)
     for name, value in data.items():
         if name in section.refs:
             target = _ref(by_key, section.refs[name], value, key) if value else None
@@ -242,35 +250,70 @@ def _assign(row: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
+#: What a `cite` entry of a seed row may hold besides `source` and `quote`: a claim.
+CLAIM_KEYS = ("field", "low", "high", "best", "stage", "claimed_on", "credibility", "rank",
+              "rank_reason")
+
+
 def _cite(session, row, cites, by_key, report) -> None:
+    """Sync a row's citations with its `cite` entries: one citation per source and quote.
+    On a row with figures each entry is a claim, by default about its first figure at the
+    value the row gives (as the migration made every earlier citation one)."""
     subject = type(row).__tablename__
     current = {
-        c.source_id: c
+        _cite_key(c): c
         for c in session.scalars(
             select(Citation).where(Citation.subject_type == subject, Citation.subject_id == row.id)
         )
     }
-    # One citation per source and row: several quotes from one source are joined.
-    quotes: dict[int, list[str]] = {}
+    figures = claims.range_fields(type(row))
+    wanted: dict[tuple, dict[str, Any]] = {}
     for cite in cites:
         source = _ref(by_key, Source, cite["source"], row.key)
-        quotes.setdefault(source.id, [])
-        if cite.get("quote"):
-            quotes[source.id].append(cite["quote"])
-    for source_id, citation in current.items():
-        if source_id not in quotes:
+        unknown = set(cite) - {"source", "quote", *CLAIM_KEYS}
+        if unknown:
+            raise SeedError(f"unknown field(s) in cite: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {"source_id": source.id, "quote": cite.get("quote"),
+                                  "prefix": None, "suffix": None}
+        if anchor := quotes.find(source.text, values["quote"]):
+            values.update(quote=anchor.exact, prefix=anchor.prefix, suffix=anchor.suffix)
+        elif values["quote"] and source.text:
+            raise SeedError(f"quote not in the text of source '{source.key}': "
+                            f"{values['quote']!r}")
+        field = cite.get("field") or (figures[0] if figures else None)
+        if field is not None:
+            values.update(_claim_values(row, field, cite, source))
+        wanted[(source.id, values["quote"], values.get("field"))] = values
+    for key, citation in current.items():
+        if key not in wanted:
             session.delete(citation)
             report.updated += 1
-    for source_id, parts in quotes.items():
-        quote = " […] ".join(parts) or None
-        citation = current.get(source_id)
+    for key, values in wanted.items():
+        citation = current.get(key)
         if citation is None:
-            session.add(Citation(subject_type=subject, subject_id=row.id, source_id=source_id,
-                                 quote=quote))
+            session.add(Citation(subject_type=subject, subject_id=row.id,
+                                 **{k: _coerce(Citation, k, v) for k, v in values.items()}))
             report.created += 1
-        elif citation.quote != quote:
-            citation.quote = quote
+        elif _assign(citation, {k: _coerce(Citation, k, v) for k, v in values.items()}):
             report.updated += 1
+    session.flush()
+    if figures:
+        claims.settle(session, row)
+
+
+def _cite_key(citation: Citation) -> tuple:
+    return citation.source_id, citation.quote, citation.field
+
+
+def _claim_values(row: Any, field: str, cite: dict[str, Any], source: Source) -> dict:
+    values = {"field": field, "stage": cite.get("stage"),
+              "claimed_on": cite.get("claimed_on", source.published_on),
+              "credibility": str(cite.get("credibility", Credibility.CANNOT_JUDGE.value)),
+              "rank": cite.get("rank", Rank.NORMAL.value), "rank_reason": cite.get("rank_reason")}
+    for part in claims.PARTS:
+        values[part] = cite[part] if part in cite else (
+            getattr(row, f"{field}_{part}") if field != claims.STAGE else None)
+    return values
 
 
 def touch(session: Session) -> None:

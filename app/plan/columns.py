@@ -87,15 +87,36 @@ def country(key: str, label: str, attr: str, *, note: str | None = None,
 
 
 def quantity(key: str, label: str, low: ColumnElement, high: ColumnElement) -> Col:
-    get_low, get_high = _attr(low.key), _attr(high.key)
+    """A figure as the range its claims give (with a best estimate where one is given),
+    marked where claims about it disagree."""
+    get_low, get_high, get_best = _attr(low.key), _attr(high.key), _attr(f"{key}_best")
+
+    def show(row: Any) -> str | Markup:
+        text = format_range(get_low(row), get_high(row))
+        if (best := get_best(row)) is not None:
+            text += f" (best {best:,})"
+        if getattr(row, "disputed", False):
+            return Markup('{} <span class="badge disputed" title="Sources disagree: see the '
+                          'claims on its page">disputed</span>').format(text)
+        return text
+
     return Col(
         key, label,
-        show=lambda row: format_range(get_low(row), get_high(row)),
+        show=show,
         exports=[Export(f"{key}_low", get_low, int | None),
-                 Export(f"{key}_high", get_high, int | None)],
+                 Export(f"{key}_high", get_high, int | None),
+                 Export(f"{key}_best", get_best, int | None)],
         sort=[func.coalesce(high, low), low],
         numeric=True,
     )
+
+
+def claims() -> Col:
+    """Whether a row's figures are disputed, and how many claims they rest on."""
+    return Col("claims", "Claims", show=lambda row: f"{row.claim_count}",
+               exports=[Export("disputed", lambda row: bool(row.disputed), bool),
+                        Export("claims", lambda row: row.claim_count or 0, int)],
+               in_table=False)
 
 
 def day(key: str, label: str, column: ColumnElement, precision: str | None = None, *,
@@ -110,6 +131,15 @@ def day(key: str, label: str, column: ColumnElement, precision: str | None = Non
     if precision:
         exports.append(Export(precision, lambda row: str(get_precision(row))))
     return Col(key, label, show=show, exports=exports, sort=[column],
+               in_table=in_table)
+
+
+def moment(key: str, label: str, *, in_table: bool = True) -> Col:
+    """A time, in UTC to the minute."""
+    get = _attr(key)
+    return Col(key, label,
+               show=lambda row: f"{get(row):%d %b %Y %H:%M} UTC" if get(row) else "not recorded",
+               exports=[Export(key, lambda row: get(row) and get(row).isoformat())],
                in_table=in_table)
 
 

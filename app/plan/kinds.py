@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, union_all
+from sqlalchemy import ColumnElement, case, select, union_all
 from sqlalchemy.orm import selectinload
 
 from app.plan import columns as c
@@ -34,12 +34,15 @@ from app.plan.vocab import (
     AssetType,
     Certainty,
     DemandStatus,
+    Disputed,
     ForceLevelKind,
     Position,
     Posture,
+    Reliability,
     SiteBasis,
     SiteKind,
     SourceKind,
+    Stage,
     StakeholderKind,
     Status,
 )
@@ -130,6 +133,11 @@ def _cited_by(kind_model: type[Base]) -> Callable[[Source], ColumnElement]:
     )
 
 
+def _disputed(model: Any) -> Dim:
+    return Dim("disputed", "Disputed", Disputed,
+               column=case((model.disputed, Disputed.YES.value), else_=Disputed.NO.value))
+
+
 def _fact(model: type[Base]) -> list[c.Col]:
     """Columns every fact row has: how sure we are and when it was last checked."""
     return [
@@ -179,10 +187,12 @@ FORCE_LEVELS = Kind(
         c.day("as_of", "As of", ForceLevel.as_of),
         c.ref("plan", "Plan", "plan", "plans", name="title", in_table=False),
         c.text("note", "Note"),
+        c.claims(),
         *_fact(ForceLevel),
     ],
     dims=[Dim("country", "Country", column=ForceLevel.country_code),
-          Dim("kind", "Figure", ForceLevelKind, column=ForceLevel.kind)],
+          Dim("kind", "Figure", ForceLevelKind, column=ForceLevel.kind),
+          _disputed(ForceLevel)],
     search=[ForceLevel.note],
     default_sort="-troops",
     options=[selectinload(ForceLevel.advocate), selectinload(ForceLevel.plan)],
@@ -292,17 +302,22 @@ DEPLOYMENTS = Kind(
         c.country("country", "Contributor", "country_code", note="country_note",
                   sort=Deployment.country_code),
         c.quantity("troops", "Troops", Deployment.troops_low, Deployment.troops_high),
-        c.vocab("status", "Status", Status, sort=Deployment.status),
+        c.vocab("stage", "Stage", Stage, sort=Deployment.stage),
         c.ref("sites", "Sites", "sites", "sites", many=True),
         c.text("condition", "Condition", in_table=False),
+        c.ref("condition_demand", "Depends on demand", "condition_demand", "demands",
+              name="title", in_table=False, empty="none"),
         c.ref("plan", "Plan", "plan", "plans", name="title", in_table=False),
+        c.claims(),
         *_fact(Deployment),
     ],
     dims=[Dim("country", "Contributor", column=Deployment.country_code),
-          Dim("status", "Status", Status, column=Deployment.status)],
-    search=[Deployment.role, Deployment.country_note, Deployment.condition, Deployment.status],
+          Dim("stage", "Stage", Stage, column=Deployment.stage),
+          _disputed(Deployment)],
+    search=[Deployment.role, Deployment.country_note, Deployment.condition, Deployment.stage],
     default_sort="-troops",
-    options=[selectinload(Deployment.sites), selectinload(Deployment.plan)],
+    options=[selectinload(Deployment.sites), selectinload(Deployment.plan),
+             selectinload(Deployment.condition_demand)],
 )
 
 ASSETS = Kind(
@@ -315,20 +330,26 @@ ASSETS = Kind(
                   sort=Asset.country_code),
         c.quantity("quantity", "Quantity", Asset.quantity_low, Asset.quantity_high),
         c.vocab("posture", "Posture", Posture, sort=Asset.posture),
-        c.vocab("status", "Status", Status, sort=Asset.status),
+        c.vocab("stage", "Stage", Stage, sort=Asset.stage),
         c.ref("site", "Based at", "site", "sites"),
         c.text("role", "Role", sort=Asset.role, in_table=False),
         c.text("condition", "Condition", in_table=False),
+        c.ref("condition_demand", "Depends on demand", "condition_demand", "demands",
+              name="title", in_table=False, empty="none"),
         c.ref("plan", "Plan", "plan", "plans", name="title", in_table=False),
+        c.claims(),
         *_fact(Asset),
     ],
     dims=[Dim("country", "Operator", column=Asset.country_code),
           Dim("asset_type", "Asset type", AssetType, column=Asset.asset_type),
           Dim("posture", "Posture", Posture, column=Asset.posture),
-          Dim("status", "Status", Status, column=Asset.status)],
-    search=[Asset.role, Asset.country_note, Asset.condition, Asset.asset_type, Asset.posture],
+          Dim("stage", "Stage", Stage, column=Asset.stage),
+          _disputed(Asset)],
+    search=[Asset.role, Asset.country_note, Asset.condition, Asset.asset_type, Asset.posture,
+            Asset.stage],
     default_sort="asset_type",
-    options=[selectinload(Asset.site), selectinload(Asset.plan)],
+    options=[selectinload(Asset.site), selectinload(Asset.plan),
+             selectinload(Asset.condition_demand)],
 )
 
 EVENTS = Kind(
@@ -358,16 +379,22 @@ SOURCES = Kind(
     cited=False,
     columns=[
         c.text("title", "Title", sort=Source.title, link=True),
-        c.text("publisher", "Publisher", sort=Source.publisher),
+        c.text("publisher", "Outlet or publisher", sort=Source.publisher),
+        c.text("author", "Author", sort=Source.author, in_table=False),
         c.day("published_on", "Published", Source.published_on),
         c.vocab("kind", "Kind", SourceKind, sort=Source.kind),
+        c.vocab("reliability", "Reliability", Reliability, sort=Source.reliability),
+        c.text("language", "Language", in_table=False),
+        c.moment("retrieved_at", "Retrieved", in_table=False),
+        c.text("sha256", "SHA-256 of the text", in_table=False),
         c.ref("cited_in", "Known through", "cited_in", "sources", name="title",
               empty="held directly"),
         c.text("url", "URL", in_table=False),
         c.text("note", "Note", in_table=False),
     ],
-    dims=[Dim("kind", "Kind", SourceKind, column=Source.kind)],
-    search=[Source.title, Source.publisher, Source.text],
+    dims=[Dim("kind", "Kind", SourceKind, column=Source.kind),
+          Dim("reliability", "Reliability", Reliability, column=Source.reliability)],
+    search=[Source.title, Source.publisher, Source.author, Source.text],
     default_sort="-published_on",
     unique=("title",),
     options=[selectinload(Source.cited_in)],

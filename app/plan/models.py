@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from sqlalchemy import (
-    JSON,
     Column,
     DateTime,
     Enum,
@@ -14,23 +13,25 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
-    func,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from app.plan.vocab import (
     AssetType,
     Certainty,
+    Credibility,
     DatePrecision,
     DemandStatus,
     ForceLevelKind,
     Position,
     Posture,
-    Role,
+    Rank,
+    Reliability,
     SiteBasis,
     SiteKind,
     SourceKind,
+    Stage,
     StakeholderKind,
     Status,
     Vocab,
@@ -118,29 +119,69 @@ class Source(Versioned, Base):
     key: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[SourceKind] = mapped_column(vocab(SourceKind))
     title: Mapped[str] = mapped_column(String(300))
-    publisher: Mapped[str | None] = mapped_column(String(200))
+    publisher: Mapped[str | None] = mapped_column(String(200))  # the outlet
+    author: Mapped[str | None] = mapped_column(String(200))
     published_on: Mapped[date | None]
     url: Mapped[str | None] = mapped_column(String(500))
+    # When the text was read at the URL: with the fingerprint, a later change there shows.
+    retrieved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str | None] = mapped_column(String(35))  # a BCP 47 tag: en, uk, fr-CA
+    # F ("cannot be judged") until someone grades the outlet: no grade is not a good grade.
+    reliability: Mapped[Reliability] = mapped_column(
+        vocab(Reliability), default=Reliability.F, server_default=Reliability.F.value)
     text: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))  # of `text` as UTF-8
     note: Mapped[str | None] = mapped_column(Text)
     cited_in_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
     cited_in: Mapped["Source | None"] = relationship(remote_side="Source.id")
 
 
 class Citation(Versioned, Base):
-    """A link from one fact row (any kind) to a source, with the words that support it."""
+    """A link from one fact row (any kind) to a source, with the words that support it.
+
+    The quote is anchored in the source's text by the words just before and after it, as
+    a W3C TextQuoteSelector does, so the same words said twice are told apart. A citation
+    that names a `field` is a claim: what this source says that figure (or stage) is,
+    graded and ranked against the other claims about it (`app.evidence.claims`).
+    """
 
     __tablename__ = "citation"
     __table_args__ = (
-        UniqueConstraint("subject_type", "subject_id", "source_id"),
         Index("ix_citation_subject", "subject_type", "subject_id"),
+        Index("ix_citation_source", "source_id"),
     )
     id: Mapped[intpk]
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[int]
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
     quote: Mapped[str | None] = mapped_column(Text)
+    prefix: Mapped[str | None] = mapped_column(String(64))
+    suffix: Mapped[str | None] = mapped_column(String(64))
+    field: Mapped[str | None] = mapped_column(String(40))
+    low: Mapped[int | None]
+    high: Mapped[int | None]
+    best: Mapped[int | None]
+    stage: Mapped[Stage | None] = mapped_column(vocab(Stage))
+    claimed_on: Mapped[date | None]
+    credibility: Mapped[Credibility] = mapped_column(
+        vocab(Credibility), default=Credibility.CANNOT_JUDGE,
+        server_default=Credibility.CANNOT_JUDGE.value)
+    rank: Mapped[Rank] = mapped_column(vocab(Rank), default=Rank.NORMAL,
+                                       server_default=Rank.NORMAL.value)
+    rank_reason: Mapped[str | None] = mapped_column(String(300))
     source: Mapped[Source] = relationship(lazy="joined")
+
+    @property
+    def is_claim(self) -> bool:
+        return self.field is not None
+
+
+class Claimed:
+    """A row whose figures are the outcome of claims: the figures shown, and these two
+    columns, are kept from its claims by `app.evidence.claims.settle`."""
+
+    disputed: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
+    claim_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Plan(Fact, Base):
@@ -164,13 +205,14 @@ class Stakeholder(Fact, Base):
     title: Mapped[str | None] = mapped_column(String(200))
 
 
-class ForceLevel(Fact, Base):
+class ForceLevel(Claimed, Fact, Base):
     __tablename__ = "force_level"
     id: Mapped[intpk]
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
     kind: Mapped[ForceLevelKind] = mapped_column(vocab(ForceLevelKind))
     troops_low: Mapped[int | None]
     troops_high: Mapped[int | None]
+    troops_best: Mapped[int | None]
     advocate_id: Mapped[int | None] = mapped_column(ForeignKey("stakeholder.id"))
     country_code: Mapped[country_fk]
     as_of: Mapped[date | None]
@@ -224,13 +266,13 @@ deployment_site = Table(
 )
 
 
-class Deployment(Fact, Base):
+class Deployment(Claimed, Fact, Base):
     __tablename__ = "deployment"
-    # One index per facet direction (the country facet filters on status, and the
+    # One index per facet direction (the country facet filters on stage, and the
     # reverse), holding the troop figures so the overview's sums read only the index.
     __table_args__ = (
-        Index("ix_deployment_country_status", "country_code", "status"),
-        Index("ix_deployment_status_country", "status", "country_code", "troops_low",
+        Index("ix_deployment_country_stage", "country_code", "stage"),
+        Index("ix_deployment_stage_country", "stage", "country_code", "troops_low",
               "troops_high"),
         Index("ix_deployment_country_troops", "country_code", "troops_low", "troops_high"),
     )
@@ -241,13 +283,17 @@ class Deployment(Fact, Base):
     role: Mapped[str] = mapped_column(String(300))
     troops_low: Mapped[int | None]
     troops_high: Mapped[int | None]
-    status: Mapped[Status] = mapped_column(vocab(Status))
+    troops_best: Mapped[int | None]
+    stage: Mapped[Stage] = mapped_column(vocab(Stage))
     condition: Mapped[str | None] = mapped_column(Text)
+    # The demand a conditional contribution waits on (the US backstop, say).
+    condition_demand_id: Mapped[int | None] = mapped_column(ForeignKey("demand.id"))
     plan: Mapped[Plan] = relationship()
+    condition_demand: Mapped[Demand | None] = relationship()
     sites: Mapped[list[Site]] = relationship(secondary=deployment_site, order_by=Site.name)
 
 
-class Asset(Fact, Base):
+class Asset(Claimed, Fact, Base):
     __tablename__ = "asset"
     # One index per facet direction (the country facet filters on asset type, and the
     # reverse), holding the quantities so the overview's sums read only the index.
@@ -263,12 +309,15 @@ class Asset(Fact, Base):
     asset_type: Mapped[AssetType] = mapped_column(vocab(AssetType), index=True)
     quantity_low: Mapped[int | None]
     quantity_high: Mapped[int | None]
+    quantity_best: Mapped[int | None]
     posture: Mapped[Posture] = mapped_column(vocab(Posture))
-    status: Mapped[Status] = mapped_column(vocab(Status))
+    stage: Mapped[Stage] = mapped_column(vocab(Stage), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
     role: Mapped[str] = mapped_column(String(300))
     condition: Mapped[str | None] = mapped_column(Text)
+    condition_demand_id: Mapped[int | None] = mapped_column(ForeignKey("demand.id"))
     plan: Mapped[Plan] = relationship()
+    condition_demand: Mapped[Demand | None] = relationship()
     site: Mapped[Site | None] = relationship()
 
 
@@ -294,113 +343,3 @@ class Event(Fact, Base):
     participants: Mapped[list[Stakeholder]] = relationship(
         secondary=event_participant, order_by=Stakeholder.name
     )
-
-
-class DataStamp(Base):
-    """One row: bumped on every change to plan data, for "last updated" and cache keys."""
-
-    __tablename__ = "data_stamp"
-    id: Mapped[intpk]
-    version: Mapped[int] = mapped_column(default=0)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, server_default=func.now()
-    )
-
-
-# --- History ---
-
-
-class Change(Base):
-    """One act of a user (or of the seed loader, an import, a revert): a group of revisions
-    that is shown, and reverted, as a whole."""
-
-    __tablename__ = "change"
-    id: Mapped[intpk]
-    # When the change takes effect in the plan's history (what `?as_of=` reads): the time
-    # it was recorded, except that the first seed load is dated by its newest source.
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # Who, as they were named at the time: no foreign key, so history outlives accounts.
-    user_id: Mapped[int | None] = mapped_column(index=True)
-    actor: Mapped[str] = mapped_column(String(80))
-    action: Mapped[str] = mapped_column(String(20))
-    summary: Mapped[str] = mapped_column(String(300))
-    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("change.id"))
-    revisions: Mapped[list["Revision"]] = relationship(
-        back_populates="change", order_by="Revision.id"
-    )
-
-
-class Revision(Base):
-    """One row's state before and after a change (None before a create, after a delete)."""
-
-    __tablename__ = "revision"
-    __table_args__ = (
-        Index("ix_revision_subject", "subject_type", "subject_id"),
-        Index("ix_revision_parent", "parent_type", "parent_id"),
-    )
-    id: Mapped[intpk]
-    change_id: Mapped[int] = mapped_column(ForeignKey("change.id", ondelete="CASCADE"),
-                                           index=True)
-    subject_type: Mapped[str] = mapped_column(String(40))
-    subject_id: Mapped[int]
-    # The row a citation belongs to, so a row's history shows its sources changing too.
-    parent_type: Mapped[str | None] = mapped_column(String(40))
-    parent_id: Mapped[int | None]
-    action: Mapped[str] = mapped_column(String(20))
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
-    change: Mapped[Change] = relationship(back_populates="revisions")
-
-
-# --- Accounts ---
-
-
-class User(Base):
-    __tablename__ = "user_account"
-    id: Mapped[intpk]
-    # Stored in lower case: names are compared without regard to case.
-    username: Mapped[str] = mapped_column(String(40), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(vocab(Role), default=Role.VIEWER)
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    tokens: Mapped[list["ApiToken"]] = relationship(
-        back_populates="user", order_by="ApiToken.created_at.desc()", passive_deletes=True
-    )
-
-    def can(self, needed: Role) -> bool:
-        return self.active and self.role.allows(needed)
-
-    def __repr__(self) -> str:
-        return f"<User {self.username} {self.role}>"
-
-
-class ApiToken(Base):
-    """A bearer token for scripts. Only its SHA-256 is stored; the value is shown once."""
-
-    __tablename__ = "api_token"
-    id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(80))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    user: Mapped[User] = relationship(back_populates="tokens")
-
-
-class SignInThrottle(Base):
-    """Failed sign-ins per attempted name, known account or not, so that a lockout says
-    nothing about which names exist and holds across server processes."""
-
-    __tablename__ = "sign_in_throttle"
-    username: Mapped[str] = mapped_column(String(100), primary_key=True)
-    failures: Mapped[int] = mapped_column(default=0)
-    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    def __repr__(self) -> str:
-        return f"<SignInThrottle {self.username} {self.failures}>"

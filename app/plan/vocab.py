@@ -60,7 +60,7 @@ class SiteBasis(Vocab):
 
 
 class Status(Vocab):
-    """Lifecycle of a commitment (a plan, a contingent, an asset)."""
+    """Where a plan stands."""
 
     FLOATED = ("floated", "Floated")
     PROPOSED = ("proposed", "Proposed")
@@ -71,8 +71,60 @@ class Status(Vocab):
     WITHDRAWN = ("withdrawn", "Withdrawn")
 
 
-#: Statuses that count as a pledge in the headline "pledged" figure.
-PLEDGED_STATUSES = (Status.PLEDGED, Status.CONFIRMED, Status.DEPLOYED)
+class Stage(Vocab):
+    """Where a contribution (a contingent, an asset) is in its life, as the Kiel tracker
+    separates announced from delivered. Members are in the order a pledge moves through."""
+
+    FLOATED = ("floated", "Floated")
+    ANNOUNCED = ("announced", "Announced")
+    CONDITIONAL = ("conditional", "Conditional")
+    COMMITTED = ("committed", "Committed")
+    APPROVED = ("approved", "Approved")
+    DEPLOYED = ("deployed", "Deployed")
+    WITHDRAWN = ("withdrawn", "Withdrawn")
+
+
+#: Stages that count as pledged in the headline: committed and every later stage but
+#: withdrawn.
+PLEDGED_STAGES = (Stage.COMMITTED, Stage.APPROVED, Stage.DEPLOYED)
+
+
+class Disputed(Vocab):
+    """Whether the claims about a row's figures disagree, as a filter value."""
+
+    YES = ("yes", "Disputed")
+    NO = ("no", "Not disputed")
+
+
+class Reliability(Vocab):
+    """How far a source can be relied on: the Admiralty (NATO) code's first letter."""
+
+    A = ("A", "A: completely reliable")
+    B = ("B", "B: usually reliable")
+    C = ("C", "C: fairly reliable")
+    D = ("D", "D: not usually reliable")
+    E = ("E", "E: unreliable")
+    F = ("F", "F: reliability cannot be judged")
+
+
+class Credibility(Vocab):
+    """How credible one piece of information is: the Admiralty code's digit. Lower is
+    more credible; 6 is the honest default when nothing else confirms it."""
+
+    CONFIRMED = ("1", "1: confirmed by other sources")
+    PROBABLY_TRUE = ("2", "2: probably true")
+    POSSIBLY_TRUE = ("3", "3: possibly true")
+    DOUBTFUL = ("4", "4: doubtful")
+    IMPROBABLE = ("5", "5: improbable")
+    CANNOT_JUDGE = ("6", "6: truth cannot be judged")
+
+
+class Rank(Vocab):
+    """A claim's standing among the claims about one figure, as Wikidata ranks statements."""
+
+    PREFERRED = ("preferred", "Preferred")
+    NORMAL = ("normal", "Normal")
+    DEPRECATED = ("deprecated", "Deprecated")
 
 
 class Certainty(Vocab):
@@ -161,11 +213,13 @@ CountryCode = Annotated[str, BeforeValidator(_country_code)]
 
 
 def vocab_value(enum: type[Vocab], noun: str) -> Any:
+    members = {m.value.lower(): m for m in enum}
+
     def check(value: Any) -> Vocab:
-        slug = str(value).strip().lower()
-        if slug not in enum._value2member_map_:
+        member = members.get(str(value).strip().lower())
+        if member is None:
             choices = ", ".join(m.value for m in enum)
             raise ValueError(f"unknown {noun} '{value}': choose from {choices}")
-        return enum(slug)
+        return member
 
     return Annotated[enum, BeforeValidator(check)]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.accounts.auth import current_user, require_admin, require_editor, require_signed_in
 from app.db import get_session
 from app.history import asof
-from app.plan.models import User
+from app.plan.records import User
 
 CurrentUser = Annotated[User | None, Depends(current_user)]
 SignedInUser = Annotated[User, Depends(require_signed_in)]

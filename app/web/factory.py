@@ -27,6 +27,7 @@ from app.web.routes import (
     auth,
     changes,
     editing,
+    evidence,
     history,
     importing,
     maps,
@@ -91,6 +92,7 @@ def create_app() -> FastAPI:
     app.include_router(changes.router)
     app.include_router(importing.router)
     # Before the rows: `/{kind}/new` would otherwise be taken for a row id.
+    app.include_router(evidence.router)
     app.include_router(editing.router)
     app.include_router(maps.router)
     app.include_router(maps.data_router)

@@ -14,7 +14,7 @@ PAGES = {
     "sign-in": "/login",
     "overview-country": "/?country=UA",
     "list": "/assets",
-    "list-filtered": "/deployments?status=proposed",
+    "list-filtered": "/deployments?stage=floated",
     "stances": "/stances",
     "timeline": "/events?since=2025-02-01",
     "detail": "/sites/1",

@@ -6,7 +6,7 @@ with, so it is shown exactly once."""
 from fastapi import APIRouter, HTTPException, Request
 
 from app.accounts import users
-from app.plan.models import User
+from app.plan.records import User
 from app.web.deps import EditorUser, SessionDep, SignedInUser
 from app.web.form_input import Errors, parse_form
 from app.web.templating import done, is_htmx_partial, render

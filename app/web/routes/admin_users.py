@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from app.accounts import users
-from app.plan.models import User
+from app.plan.records import User
 from app.plan.vocab import Role
 from app.web.deps import AdminUser, SessionDep
 from app.web.form_input import Errors, parse_form

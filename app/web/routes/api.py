@@ -16,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, create_model
 
 from app.browse import queries
-from app.editing import forms, writes
+from app.editing import claiming, forms, writes
+from app.evidence import claims
 from app.history import record
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Citation
@@ -26,12 +27,29 @@ router = APIRouter(prefix="/api/v1", tags=["plan data"])
 
 
 class CitationOut(BaseModel):
+    id: int
     source_id: int
     title: str
-    publisher: str | None
+    publisher: str | None = Field(description="The outlet; null when it is not known")
+    cited_as: str = Field(description="Outlet (or 'unnamed outlet') and date")
+    reliability: str = Field(description="Admiralty grade A-F of the source")
     published_on: date | None
     url: str | None
     quote: str | None
+    quote_url: str = Field(description="The source's page, at the highlighted quote")
+    field: str | None = Field(description="The figure this citation is a claim about")
+
+
+class ClaimOut(CitationOut):
+    low: int | None
+    high: int | None
+    best: int | None
+    stage: str | None
+    claimed_on: date | None
+    credibility: str
+    rank: str
+    rank_reason: str | None
+    shown: bool = Field(description="Whether the row shows this claim's figure")
 
 
 class FacetValueOut(BaseModel):
@@ -73,10 +91,32 @@ def page_model(kind: Kind, item: type[BaseModel]) -> type[BaseModel]:
     )
 
 
+def _cited_as(source: Any) -> str:
+    when = source.published_on.isoformat() if source.published_on else "undated"
+    return f"{source.publisher or 'unnamed outlet'}, {when}"
+
+
 def _citation(c: Citation) -> CitationOut:
     s = c.source
-    return CitationOut(source_id=s.id, title=s.title, publisher=s.publisher,
-                       published_on=s.published_on, url=s.url, quote=c.quote)
+    return CitationOut(id=c.id, source_id=s.id, title=s.title, publisher=s.publisher,
+                       cited_as=_cited_as(s), reliability=s.reliability.value,
+                       published_on=s.published_on, url=s.url, quote=c.quote,
+                       quote_url=f"/sources/{s.id}" + (f"#q-{c.id}" if c.quote else ""),
+                       field=c.field)
+
+
+def _claim(c: Citation, shown: set[int]) -> ClaimOut:
+    return ClaimOut(**_citation(c).model_dump(), low=c.low, high=c.high, best=c.best,
+                    stage=c.stage and c.stage.value, claimed_on=c.claimed_on,
+                    credibility=c.credibility.value, rank=c.rank.value,
+                    rank_reason=c.rank_reason, shown=c.id in shown)
+
+
+def _shown_ids(model: type, found: list[Citation]) -> set[int]:
+    picks = [claims.shown_stage(about) if name == claims.STAGE else claims.shown(about)
+             for name in claims.fields_of(model)
+             for about in [[c for c in found if c.field == name]]]
+    return {p.id for p in picks if p is not None}
 
 
 def _item(kind: Kind, row: Any, cited: dict[int, list[Citation]]) -> dict[str, Any]:
@@ -220,6 +260,84 @@ def _register_writes(kind: Kind) -> None:
     )
 
 
+def _register_claims(kind: Kind) -> None:
+    def _row(session, row_id: int) -> Any:
+        row = queries.get_row(session=session, kind=kind, row_id=row_id)
+        if row is None:
+            raise HTTPException(404, f"No {kind.singular} with id {row_id}.")
+        return row
+
+    def _claims_of(session, row) -> list[ClaimOut]:
+        found = claims.of_row(session, row)
+        shown = _shown_ids(kind.model, found)
+        return [_claim(c, shown) for c in found]
+
+    def _one(session, row, claim_id: int) -> Citation:
+        citation = claiming.find(session, kind, row, claim_id)
+        if citation is None:
+            raise HTTPException(404, f"No claim {claim_id} on {kind.singular} {row.id}.")
+        return citation
+
+    def _out(session, row, citation) -> ClaimOut:
+        return next(c for c in _claims_of(session, row) if c.id == citation.id)
+
+    def list_claims(row_id: int, session: SessionDep) -> list[ClaimOut]:
+        return _claims_of(session, _row(session, row_id))
+
+    def add_claim(row_id: int, body: claiming.ClaimIn, session: SessionDep, user: EditorUser,
+                  response: Response) -> ClaimOut:
+        row = _row(session, row_id)
+        if errors := claiming.problems(session, kind, body):
+            raise _rejected(errors)
+        citation = claiming.add(session, kind, row, body, _actor(user))
+        session.commit()
+        response.status_code = 201
+        response.headers["Location"] = f"/api/v1/{kind.slug}/{row_id}/claims/{citation.id}"
+        return _out(session, row, citation)
+
+    def update_claim(row_id: int, claim_id: int, body: claiming.ClaimIn, session: SessionDep,
+                     user: EditorUser) -> ClaimOut:
+        row = _row(session, row_id)
+        citation = _one(session, row, claim_id)
+        if errors := claiming.problems(session, kind, body):
+            raise _rejected(errors)
+        if body.field != citation.field:
+            raise _rejected({"field": "A claim stays about its figure: add a new claim."})
+        claiming.update(session, kind, row, citation, body, _actor(user))
+        session.commit()
+        return _out(session, row, citation)
+
+    def delete_claim(row_id: int, claim_id: int, session: SessionDep, user: EditorUser,
+                     reason: str | None = Query(None, max_length=5000,
+                                                description="Why, kept in the history")):
+        row = _row(session, row_id)
+        citation = _one(session, row, claim_id)
+        if claiming.only_support(session, row, citation):
+            raise HTTPException(409, f"This is the only claim about the {citation.field}: "
+                                "deprecate it, or add the claim that replaces it first.")
+        claiming.delete(session, kind, row, citation, _actor(user), reason)
+        session.commit()
+        return Response(status_code=204)
+
+    base = f"/{kind.slug}/{{row_id}}/claims"
+    router.add_api_route(base, list_claims, response_model=list[ClaimOut],
+                         name=f"api_claims_{kind.slug}",
+                         summary=f"Claims about a {kind.singular}'s figures",
+                         description=claims.FIGURE_RULE + " " + claims.STAGE_RULE)
+    router.add_api_route(base, add_claim, methods=["POST"], response_model=ClaimOut,
+                         status_code=201, name=f"api_add_claim_{kind.slug}",
+                         summary=f"Add a claim to a {kind.singular}",
+                         responses=WRITE_ERRORS)
+    router.add_api_route(f"{base}/{{claim_id}}", update_claim, methods=["PUT"],
+                         response_model=ClaimOut, name=f"api_update_claim_{kind.slug}",
+                         summary="Change a claim (its rank, say)", responses=WRITE_ERRORS)
+    router.add_api_route(f"{base}/{{claim_id}}", delete_claim, methods=["DELETE"],
+                         status_code=204, name=f"api_delete_claim_{kind.slug}",
+                         summary="Remove a claim", responses=WRITE_ERRORS)
+
+
 for _kind in KINDS.values():
     _register(_kind)
     _register_writes(_kind)
+    if claims.fields_of(_kind.model):
+        _register_claims(_kind)

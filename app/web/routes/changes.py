@@ -4,7 +4,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from app.history import changelog, record, revert
 from app.plan.filters import parse
-from app.plan.models import Change
+from app.plan.records import Change
 from app.plan.vocab import Role
 from app.web.deps import AdminUser, EditorUser, SessionDep
 from app.web.routes.editing import actor, finish

@@ -19,6 +19,7 @@ from app.history import changelog, record
 from app.plan.kinds import KINDS, Kind
 from app.plan.vocab import country_name
 from app.web.deps import EditorUser, SessionDep
+from app.web.routes.rows import render_detail
 from app.web.templating import done, is_htmx_partial, render
 
 router = APIRouter(include_in_schema=False)
@@ -172,10 +173,14 @@ def _register(kind: Kind) -> None:
                                  row_id=int(source_id)) if source_id.isdigit() else None
         if source is None:
             raise HTTPException(422, "Choose a source to cite.")
+        quote = str(data.get("quote") or "").strip() or None
+        if quote and (problem := forms.quote_problem(source, quote)):
+            return render_detail(request, session, kind, row, errors={"cite_quote": problem},
+                                 values={"cite_source_id": source_id, "cite_quote": quote},
+                                 status_code=422)
         record.attribute(session, actor(user), "cite",
                          f"Cited “{source.title}” for {kind.singular} “{kind.title(row)}”"[:300])
-        writes.cite(session, kind, row, writes.Citing(source.id, str(data.get("quote") or "")
-                                                      .strip() or None))
+        writes.cite(session, kind, row, writes.Citing(source.id, quote))
         session.commit()
         return finish(request, f"Cited “{source.title}”.", f"/{slug}/{row_id}#sources-h")
 
@@ -183,7 +188,9 @@ def _register(kind: Kind) -> None:
                       user: EditorUser):
         row = _row(session, kind, row_id)
         cited = queries.citations(session=session, kind=kind, ids=[row_id]).get(row_id, [])
-        citation = next((c for c in cited if c.source_id == source_id), None)
+        # Claims are removed through their own form: they hold a figure's evidence.
+        citation = next((c for c in cited if c.source_id == source_id and c.field is None),
+                        None)
         if citation is None:
             raise HTTPException(404, f"This {kind.singular} does not cite source {source_id}.")
         if len(cited) == 1:

@@ -16,11 +16,12 @@ from starlette.responses import Response
 
 from app.browse import charts, queries
 from app.editing import forms
+from app.evidence import claims, quotes
 from app.history import changelog
 from app.plan.filters import parse
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Citation
-from app.plan.vocab import Role
+from app.plan.vocab import Credibility, Rank, Role, Stage
 from app.web.deps import SessionDep
 from app.web.templating import query_lists, render
 
@@ -74,7 +75,7 @@ def _cite(citation: Citation) -> str:
     source = citation.source
     published = source.published_on.isoformat() if source.published_on else "undated"
     quote = f': "{citation.quote}"' if citation.quote else ""
-    return f"{source.title} ({published}){quote}"
+    return f"{source.publisher or 'unnamed outlet'}, {published}, {source.title}{quote}"
 
 
 def render_list(request: Request, session: Session, kind: Kind, *, path: str | None = None,
@@ -103,6 +104,80 @@ def render_list(request: Request, session: Session, kind: Kind, *, path: str | N
                   session=session)
 
 
+def render_detail(request: Request, session: Session, kind: Kind, row: Any, *,
+                  errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+                  status_code: int = 200) -> Response:
+    """A row's page; `errors` and `values` refill its claim or citation form after a
+    refused post, with the message next to the field."""
+    cited = queries.citations(session=session, kind=kind, ids=[row.id]).get(row.id, [])
+    related = []
+    for section in kind.related:
+        other = KINDS[section.kind]
+        page = queries.list_rows(
+            session=session, kind=other, filters=other.filters(per_page=100),
+            extra=[section.where(row)], with_facets=False,
+        )
+        related.append({"label": section.label, "kind": other, "page": page,
+                        "rows": table_rows(other, page)})
+    user = getattr(request.state, "user", None)
+    editor = user is not None and user.can(Role.EDITOR)
+    labels = {col.key: col.label for col in kind.columns}
+    context = {
+        "kind": kind,
+        "row": row,
+        "fields": [(col.label, col.show(row)) for col in kind.columns],
+        "citations": [c for c in cited if c.field is None],
+        "figures": claims.figures(kind.model, [c for c in cited if c.field], labels),
+        "rules": {"figure": claims.FIGURE_RULE, "stage": claims.STAGE_RULE},
+        "related": related,
+        "history": changelog.row_history(session, kind, row.id),
+        "editor": editor,
+        "source_choices": forms.options(session, KINDS["sources"])
+        if editor and kind.cited else [],
+        "vocab": {"stage": list(Stage), "credibility": list(Credibility), "rank": list(Rank)},
+        "errors": errors or {},
+        "values": values or {},
+        "text": held_text(session, row) if kind.slug == "sources" else None,
+    }
+    return render(request, "rows/detail.html", context, status_code=status_code,
+                  session=session)
+
+
+def held_text(session: Session, source: Any) -> dict[str, Any] | None:
+    """A source's text cut into stretches, each knowing the quotes that cover it, and the
+    rows citing each quote, for the highlighted text on the source's page."""
+    if not source.text:
+        return None
+    cites = queries.citing(session, source.id)
+    anchors, unfound = [], []
+    for c in cites:
+        if not c.quote:
+            continue
+        found = quotes.find(source.text, c.quote, c.prefix, c.suffix)
+        (anchors.append((c.id, found)) if found else unfound.append(c))
+    titles = queries.titles(session, [(c.subject_type, c.subject_id) for c in cites])
+    return {
+        "paragraphs": _paragraphs(quotes.segments(source.text, anchors)),
+        "by_id": {c.id: c for c in cites},
+        "titles": titles,
+        "unfound": unfound,
+    }
+
+
+def _paragraphs(segments: list[quotes.Segment]) -> list[list[quotes.Segment]]:
+    """Segments regrouped by paragraph (a line break in the text starts a new one)."""
+    out: list[list[quotes.Segment]] = [[]]
+    for seg in segments:
+        parts = seg.text.split("\n")
+        for i, part in enumerate(parts):
+            if i:
+                out.append([])
+            if part:
+                out[-1].append(quotes.Segment(part, seg.quotes, seg.starts if i == 0 else (),
+                                              seg.ends if i == len(parts) - 1 else ()))
+    return [p for p in out if p]
+
+
 def _register(kind: Kind) -> None:
     def list_page(request: Request, session: SessionDep):
         return render_list(request, session, kind)
@@ -120,30 +195,7 @@ def _register(kind: Kind) -> None:
         row = queries.get_row(session=session, kind=kind, row_id=row_id)
         if row is None:
             raise HTTPException(404, f"No {kind.singular} with id {row_id}.")
-        cited = queries.citations(session=session, kind=kind, ids=[row.id])
-        related = []
-        for section in kind.related:
-            other = KINDS[section.kind]
-            page = queries.list_rows(
-                session=session, kind=other, filters=other.filters(per_page=100),
-                extra=[section.where(row)], with_facets=False,
-            )
-            related.append({"label": section.label, "kind": other, "page": page,
-                            "rows": table_rows(other, page)})
-        user = getattr(request.state, "user", None)
-        editor = user is not None and user.can(Role.EDITOR)
-        context = {
-            "kind": kind,
-            "row": row,
-            "fields": [(col.label, col.show(row)) for col in kind.columns],
-            "citations": cited.get(row.id, []),
-            "related": related,
-            "history": changelog.row_history(session, kind, row.id),
-            "editor": editor,
-            "source_choices": forms.options(session, KINDS["sources"])
-            if editor and kind.cited else [],
-        }
-        return render(request, "rows/detail.html", context, session=session)
+        return render_detail(request, session, kind, row)
 
     router.add_api_route(f"/{kind.slug}", list_page, name=f"list_{kind.slug}")
     router.add_api_route(f"/{kind.slug}.csv", export_csv, name=f"export_{kind.slug}")

@@ -1,0 +1,122 @@
+"""Tables about the plan data rather than of it: its version, its history of changes, and
+the accounts that make them."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.plan.models import Base, intpk, utcnow, vocab
+from app.plan.vocab import Role
+
+
+class DataStamp(Base):
+    """One row: bumped on every change to plan data, for "last updated" and cache keys."""
+
+    __tablename__ = "data_stamp"
+    id: Mapped[intpk]
+    version: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )
+
+
+# --- History ---
+
+
+class Change(Base):
+    """One act of a user (or of the seed loader, an import, a revert): a group of revisions
+    that is shown, and reverted, as a whole."""
+
+    __tablename__ = "change"
+    id: Mapped[intpk]
+    # When the change takes effect in the plan's history (what `?as_of=` reads): the time
+    # it was recorded, except that the first seed load is dated by its newest source.
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Who, as they were named at the time: no foreign key, so history outlives accounts.
+    user_id: Mapped[int | None] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(String(300))
+    # Why, in the editor's words: required when a figure changes, with its source.
+    reason: Mapped[str | None] = mapped_column(Text)
+    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("change.id"))
+    revisions: Mapped[list["Revision"]] = relationship(
+        back_populates="change", order_by="Revision.id"
+    )
+
+
+class Revision(Base):
+    """One row's state before and after a change (None before a create, after a delete)."""
+
+    __tablename__ = "revision"
+    __table_args__ = (
+        Index("ix_revision_subject", "subject_type", "subject_id"),
+        Index("ix_revision_parent", "parent_type", "parent_id"),
+    )
+    id: Mapped[intpk]
+    change_id: Mapped[int] = mapped_column(ForeignKey("change.id", ondelete="CASCADE"),
+                                           index=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int]
+    # The row a citation belongs to, so a row's history shows its sources changing too.
+    parent_type: Mapped[str | None] = mapped_column(String(40))
+    parent_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    change: Mapped[Change] = relationship(back_populates="revisions")
+
+
+# --- Accounts ---
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[intpk]
+    # Stored in lower case: names are compared without regard to case.
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(vocab(Role), default=Role.VIEWER)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    tokens: Mapped[list["ApiToken"]] = relationship(
+        back_populates="user", order_by="ApiToken.created_at.desc()", passive_deletes=True
+    )
+
+    def can(self, needed: Role) -> bool:
+        return self.active and self.role.allows(needed)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class ApiToken(Base):
+    """A bearer token for scripts. Only its SHA-256 is stored; the value is shown once."""
+
+    __tablename__ = "api_token"
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per attempted name, known account or not, so that a lockout says
+    nothing about which names exist and holds across server processes."""
+
+    __tablename__ = "sign_in_throttle"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<SignInThrottle {self.username} {self.failures}>"
