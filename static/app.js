@@ -46,3 +46,22 @@ function syncPresentLink() {
 for (const name of ["htmx:pushedIntoHistory", "htmx:historyRestore"]) {
   document.addEventListener(name, syncPresentLink);
 }
+
+// A link to a quote (`/sources/1#q-12`) lands on where it starts in the source's text; the
+// quote may run over several highlighted stretches, shared with overlapping quotes: mark
+// every stretch of this one `current`. The browser scrolls to the id itself; scroll only
+// if it has not (the target is outside the window).
+function markCurrentQuote() {
+  const id = /^#q-(\d+)$/.exec(window.location.hash)?.[1];
+  for (const mark of document.querySelectorAll(".source-text mark")) {
+    const quotes = (mark.dataset.quotes ?? "").split(/\s+/);
+    mark.classList.toggle("current", id !== undefined && quotes.includes(id));
+  }
+  const target = id && document.getElementById(`q-${id}`);
+  if (!target) return;
+  const box = target.getBoundingClientRect();
+  if (box.bottom < 0 || box.top > window.innerHeight) target.scrollIntoView({ block: "center" });
+}
+markCurrentQuote();
+window.addEventListener("hashchange", markCurrentQuote);
+document.addEventListener("htmx:historyRestore", markCurrentQuote);

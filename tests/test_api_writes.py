@@ -56,7 +56,7 @@ def test_update_needs_the_current_version(session, editor_client):
             "quantity_low": 12, "quantity_high": 20, "version": item["version"]}
     first = editor_client.put(f"/api/v1/assets/{asset.id}", json=body)
     assert first.status_code == 200, first.text
-    assert (first.json()["quantity_low"], first.json()["version"]) == (12, 2)
+    assert (first.json()["quantity_low"], first.json()["version"]) == (12, item["version"] + 1)
     stale = editor_client.put(f"/api/v1/assets/{asset.id}", json={**body, "quantity_low": 19})
     assert stale.status_code == 409
     assert stale.json()["detail"]["current"]["quantity_low"] == 12

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.editing import forms
 from app.evidence import claims
+from app.loading import corrections, seed
 from app.plan.kinds import KINDS
 from app.plan.models import Asset, Citation, Site, Source
 from app.plan.records import Change
@@ -185,11 +186,12 @@ def _edit(client, asset, **changes):
 
 def test_an_edit_is_saved_and_shown_in_the_row_history(session, editor_client):
     asset = _drone(session)
+    version = asset.version
     data = _edit(editor_client, asset, quantity_low="12", **_cites(session))
     response = editor_client.post(f"/assets/{asset.id}/edit", data=data, follow_redirects=False)
     assert response.status_code == 303
     session.refresh(asset)
-    assert (asset.quantity_low, asset.version) == (12, 2)
+    assert (asset.quantity_low, asset.version) == (12, version + 1)
     history = soup(editor_client.get(f"/assets/{asset.id}")).select_one("#history-h").parent
     row = next(tr for tr in history.select("table.diff tr") if "Quantity" in tr.text)
     assert [td.get_text(strip=True) for td in row.select("td")] == ["unknown", "at least 12"]
@@ -349,4 +351,7 @@ def test_admins_see_the_change_log_filtered_by_user_kind_and_date(session, admin
     assert "seed" not in soup(admin_client.get(f"/admin/changes?start={today}")).select_one(
         "ol.changes").text
     seeded = soup(admin_client.get("/admin/changes?end=2025-02-21")).select("ol.changes > li")
-    assert len(seeded) == 1 and "Loaded from seeds/" in seeded[0].text
+    # The seed, then each correction found on re-reading the report, with its reason.
+    assert "Loaded from seeds/" in seeded[-1].text
+    assert all("Correction:" in item.text and "Reason:" in item.text for item in seeded[:-1])
+    assert len(seeded) == 1 + len(corrections.read(seed.SEEDS_DIR))

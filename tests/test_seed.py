@@ -103,7 +103,7 @@ def test_assets_of_the_report(session):
 def test_stakeholders_and_stances(session):
     names = {s.name for s in session.scalars(select(Stakeholder))}
     assert {"Keir Starmer", "Emmanuel Macron", "Volodymyr Zelensky", "Donald Trump",
-            "Marco Rubio", "Mike Waltz", "Justin Trudeau", "NATO",
+            "Marco Rubio", "Mike Waltz", "Trudeau", "NATO",
             "Institute for the Study of War"} <= names
     stances = {(s.stakeholder.country_code, s.position) for s in session.scalars(select(Stance))}
     assert {("GB", Position.LEADS), ("FR", Position.SUPPORTS), ("DE", Position.OPPOSES),
@@ -190,8 +190,10 @@ def test_rows_may_refer_to_later_rows_of_their_section(seeds_copy, tmp_path):
 
 def test_fields_and_citations_left_out_are_removed(session, seeds_copy):
     plan_file = seeds_copy / "reassurance-force.yaml"
-    condition = "    condition: Asked of the US by the UK; not agreed by the US in the report.\n"
-    _edit(plan_file, condition + "    cite: &backstop", "    cite: &backstop")
+    condition = ("    condition: To be raised with the US in Starmer's talks with Trump; no US "
+                 "answer in the report.\n")
+    link = "    condition_demand: uk-us-backstop\n"
+    _edit(plan_file, condition + link + "    cite: &backstop", link + "    cite: &backstop")
     _edit(plan_file, "      - {source: isw-russia-concessions-2025-02, quote: null}\n", "")
     report = seed.load(session, seeds_copy)
     assert report.updated == 2

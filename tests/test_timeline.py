@@ -37,7 +37,7 @@ def test_events_in_date_order_either_way(client, session):
 
 def test_each_event_shows_its_precision_participants_and_sources(client, session):
     items = {e["title"]: e for e in timeline(client.get("/events"))}
-    washington = items["Starmer to present the plan to Trump in Washington"]
+    washington = items["Starmer to propose the plan to Trump in Washington"]
     assert (washington["precision"], washington["when"]) == ("week", "week of 24 Feb 2025")
     assert washington["date"] == "2025-02-24"
     names = [a.text for a in washington["meta"].select("a[href^='/stakeholders/']")]

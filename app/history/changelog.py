@@ -72,11 +72,19 @@ def view(revision: Revision, names: dict[tuple[str, int], str]) -> RevisionView:
         noun = owner.singular if owner else "row"
         verb = {"create": "cited", "delete": "no longer cited", "update": "quote changed"}
         title = f"Source “{source}” {verb[revision.action]} for {noun} {data.get('subject_id')}"
-        quote = [describe.FieldChange("Quote", (revision.before or {}).get("quote") or "—",
-                             (revision.after or {}).get("quote") or "—")]
+        if data.get("field"):
+            verb = {"create": "added", "delete": "removed", "update": "changed"}
+            title = (f"Claim from “{source}” that the {data['field']} is "
+                     f"{describe.claimed(data)} {verb[revision.action]} for {noun} "
+                     f"{data.get('subject_id')}")
         href = f"/{owner.slug}/{data.get('subject_id')}" if owner else None
+        changed = [describe.FieldChange(label, describe.claim_part(revision.before, key),
+                                        describe.claim_part(revision.after, key))
+                   for key, label in describe.CLAIM_PARTS
+                   if describe.claim_part(revision.before, key)
+                   != describe.claim_part(revision.after, key)]
         return RevisionView(None, revision.subject_id, revision.action, title, href,
-                            quote if revision.action == "update" else [])
+                            changed if revision.action == "update" else [])
     differences = describe.fields(revision.subject_type, revision.before, revision.after,
                                   row_names=names)
     title = names.get((kind.slug, revision.subject_id)) or describe.title(

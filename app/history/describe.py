@@ -216,3 +216,22 @@ class Countries:
             Revision.subject_id.in_({i for _, i in missing})).distinct().subquery()
         latest = state_at(self.session, FOREVER, rows)
         self._parents.update({k: v for k, v in latest.items() if k in missing})
+
+
+#: The parts of a citation (or claim) a change shows, with their labels.
+CLAIM_PARTS = (("quote", "Quote"), ("low", "At least"), ("high", "At most"),
+               ("best", "Best estimate"), ("stage", "Stage"), ("credibility", "Credibility"),
+               ("rank", "Rank"), ("rank_reason", "Why deprecated"), ("claimed_on", "Claimed on"))
+
+
+def claim_part(data: dict | None, key: str) -> str:
+    value = (data or {}).get(key)
+    return "—" if value in (None, "") else str(value)
+
+
+def claimed(data: dict) -> str:
+    """What a claim says, from its recorded fields."""
+    if data.get("field") == "stage":
+        return str(data.get("stage") or "not given")
+    text = format_range(data.get("low"), data.get("high"))
+    return f"{text} (best {data['best']:,})" if data.get("best") is not None else text

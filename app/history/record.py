@@ -42,7 +42,8 @@ TRACKED: dict[str, type[Base]] = {
 #: Columns that change by themselves, not by anybody's edit.
 UNRECORDED = {"created_at", "updated_at", "version"}
 #: Links to other rows held in association tables, recorded as lists of ids.
-COLLECTIONS: dict[type[Base], tuple[str, ...]] = {Deployment: ("sites",), Event: ("participants",)}
+COLLECTIONS: dict[type[Base], tuple[str, ...]] = {
+    Deployment: ("sites",), Event: ("participants",), Demand: ("also_raised_by",)}
 
 _INFO = "history"
 

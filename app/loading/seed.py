@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.caching import stamp
 from app.evidence import claims, quotes
 from app.history import record
+from app.loading import corrections
 from app.plan.models import (
     Asset,
     Base,
@@ -55,10 +56,12 @@ SECTIONS = [
     Section("stakeholders", Stakeholder),
     Section("force_levels", ForceLevel, refs={"plan": Plan, "advocate": Stakeholder}),
     Section("stances", Stance, refs={"plan": Plan, "stakeholder": Stakeholder}),
-    Section("demands", Demand, refs={"plan": Plan, "raised_by": Stakeholder}),
+    Section("demands", Demand, refs={"plan": Plan, "raised_by": Stakeholder},
+            many={"also_raised_by": Stakeholder}),
     Section("sites", Site),
-    Section("deployments", Deployment, refs={"plan": Plan}, many={"sites": Site}),
-    Section("assets", Asset, refs={"plan": Plan, "site": Site}),
+    Section("deployments", Deployment, refs={"plan": Plan, "condition_demand": Demand},
+            many={"sites": Site}),
+    Section("assets", Asset, refs={"plan": Plan, "site": Site, "condition_demand": Demand}),
     Section("events", Event, refs={"plan": Plan}, many={"participants": Stakeholder}),
 ]
 SECTION_NAMES = {section.name for section in SECTIONS}
@@ -90,7 +93,7 @@ def read_seeds(seeds_dir: Path = SEEDS_DIR) -> dict[str, list[dict[str, Any]]]:
     merged: dict[str, list[dict[str, Any]]] = {}
     seen: dict[str, str] = {}
     for path in sorted(seeds_dir.glob("*.yaml")):
-        if path.name == COUNTRIES_FILE:
+        if path.name in (COUNTRIES_FILE, corrections.FILE):
             continue
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for name, rows in data.items():
@@ -112,33 +115,68 @@ def read_seeds(seeds_dir: Path = SEEDS_DIR) -> dict[str, list[dict[str, Any]]]:
 def load(session: Session, seeds_dir: Path = SEEDS_DIR) -> Report:
     report = Report()
     seeds = read_seeds(seeds_dir)
-    record.attribute(session, record.Actor("seed"), "seed", f"Loaded from {seeds_dir.name}/",
-                     at=_newest_source_time(seeds) if is_empty(session) else None)
+    fixes = corrections.read(seeds_dir)
+    at = _newest_source_time(seeds) if is_empty(session) else None
+    record.attribute(session, SEED, "seed", f"Loaded from {seeds_dir.name}/", at=at)
     load_countries(session, seeds_dir, report)
     by_key: dict[type[Base], dict[str, Any]] = {}
+    later = corrections.added(fixes)
     for section in SECTIONS:
         existing = {row.key: row for row in session.scalars(select(section.model))}
         by_key[section.model] = existing
-        rows = seeds.get(section.name, [])
-        # References within a section (a source cited in another source) are set once
-        # every row of the section exists, so the order of rows in a file does not matter.
-        own_refs = {name for name, model in section.refs.items() if model is section.model}
-        for data in rows:
-            with _context(section, data):
-                fields = {k: v for k, v in data.items() if k not in own_refs}
-                existing[data["key"]] = _upsert(session, section, fields, existing, by_key,
-                                                seeds_dir, report)
-        session.flush()
-        for data in rows:
-            with _context(section, data):
-                row = existing[data["key"]]
-                refs = {f"{n}_id": _ref(by_key, section.model, data[n], row.key).id
-                        if data.get(n) else None for n in own_refs}
-                if _assign(row, refs):
-                    report.updated += 1
-                _cite(session, row, data.get("cite") or [], by_key, report)
+        # Rows a correction adds are added by it, with its reason, unless already there.
+        rows = [data for data in seeds.get(section.name, [])
+                if data["key"] in existing or (section.name, data["key"]) not in later]
+        _load_rows(session, section, rows, by_key, seeds_dir, report, fixes)
+    session.flush()
+    for fix in fixes:
+        _correct(session, fix, seeds, by_key, seeds_dir, report, at)
     session.commit()  # the stamp listener bumps the data version once per flush that changed rows
     return report
+
+
+SEED = record.Actor("seed")
+
+
+def _load_rows(session, section, rows, by_key, seeds_dir, report, fixes) -> None:
+    existing = by_key[section.model]
+    # References within a section (a source cited in another source) are set once
+    # every row of the section exists, so the order of rows in a file does not matter.
+    own_refs = {name for name, model in section.refs.items() if model is section.model}
+    for data in rows:
+        with _context(section, data):
+            fields = {k: v for k, v in data.items() if k not in own_refs}
+            earlier = corrections.earlier(fixes, section.name, data["key"])
+            existing[data["key"]] = _upsert(session, section, fields, existing, by_key,
+                                            seeds_dir, report, earlier)
+    session.flush()
+    for data in rows:
+        with _context(section, data):
+            row = existing[data["key"]]
+            refs = {f"{n}_id": _ref(by_key, section.model, data[n], row.key).id
+                    if data.get(n) else None for n in own_refs}
+            if _assign(row, refs):
+                report.updated += 1
+            _cite(session, row, data.get("cite") or [], by_key, report)
+
+
+def _correct(session, fix, seeds, by_key, seeds_dir, report, at) -> None:
+    """Apply one correction, as a change of its own, where it is not applied yet."""
+    section = next(s for s in SECTIONS if s.name == fix.section)
+    rows = {data["key"]: data for data in seeds.get(fix.section, [])}
+    record.attribute(session, SEED, "correct", fix.summary, at=at, reason=fix.reason)
+    if fix.field is None:
+        todo = [rows[key] for key in fix.keys if key not in by_key[section.model]]
+        _load_rows(session, section, todo, by_key, seeds_dir, report, [])
+        return
+    for key in fix.keys:
+        with _context(section, rows[key]):
+            row = by_key[section.model][key]
+            name, was = _value(section, fix.field, fix.was, key, by_key)
+            _, now = _value(section, fix.field, rows[key].get(fix.field), key, by_key)
+            if _same(getattr(row, name), was) and _assign(row, {name: now}):
+                report.updated += 1
+    session.flush()
 
 
 def load_countries(session: Session, seeds_dir: Path, report: Report) -> None:
@@ -176,7 +214,10 @@ def _context(section: Section, data: dict[str, Any]) -> Iterator[None]:
 MANAGED = {"id", "key", "created_at", "updated_at", "version", "disputed"}
 
 
-def _upsert(session, section, data, existing, by_key, seeds_dir, report) -> Any:
+def _upsert(session, section, data, existing, by_key, seeds_dir, report,
+            earlier: dict[str, Any]) -> Any:
+    """Create or update one row from its seed data; a field with a correction still to
+    apply keeps (or gets, on a new row) the value it had before the correction."""
     data = dict(data)
     key = data.pop("key")
     cites = data.pop("cite", None) or []
@@ -194,17 +235,16 @@ def _upsert(session, section, data, existing, by_key, seeds_dir, report) -> Any:
         # Each cite of a row with figures is a claim: counted here, the row is written
         # once rather than again when its claims are settled.
         values["claim_count"] = len(cites)
-    for name, value in data.items():
-        if name in section.refs:
-            target = _ref(by_key, section.refs[name], value, key) if value else None
-            values[f"{name}_id"] = target.id if target else None
-        elif name in section.many:
-            values[name] = [_ref(by_key, section.many[name], v, key) for v in value or []]
-        elif name in section.model.__table__.columns:
-            values[name] = _coerce(section.model, name, value)
-        else:
-            raise SeedError(f"unknown field '{name}'")
     row = existing.get(key)
+    for name, value in data.items():
+        if name in earlier:
+            # The value before its correction (which may name a row the correction adds).
+            column, was = _value(section, name, earlier[name], key, by_key)
+            if row is None or _same(getattr(row, column), was):
+                values[column] = was
+                continue
+        column, resolved = _value(section, name, value, key, by_key)
+        values[column] = resolved
     if row is None:
         row = section.model(key=key, **values)
         session.add(row)
@@ -215,6 +255,24 @@ def _upsert(session, section, data, existing, by_key, seeds_dir, report) -> Any:
     else:
         report.unchanged += 1
     return row
+
+
+def _value(section: Section, name: str, value: Any, key: str, by_key) -> tuple[str, Any]:
+    """A seed field as (attribute, value): references resolved, vocabulary coerced."""
+    if name in section.refs:
+        target = _ref(by_key, section.refs[name], value, key) if value else None
+        return f"{name}_id", target.id if target else None
+    if name in section.many:
+        return name, [_ref(by_key, section.many[name], v, key) for v in value or []]
+    if name in section.model.__table__.columns:
+        return name, _coerce(section.model, name, value)
+    raise SeedError(f"unknown field '{name}'")
+
+
+def _same(current: Any, value: Any) -> bool:
+    if isinstance(value, list):
+        return {item.id for item in current} == {item.id for item in value}
+    return current == value
 
 
 def _ref_columns(section: Section) -> set[str]:
@@ -239,12 +297,7 @@ def _coerce(model: type[Base], name: str, value: Any) -> Any:
 def _assign(row: Any, values: dict[str, Any]) -> bool:
     changed = False
     for name, value in values.items():
-        current = getattr(row, name)
-        if isinstance(value, list):
-            same = {item.id for item in current} == {item.id for item in value}
-        else:
-            same = current == value
-        if not same:
+        if not _same(getattr(row, name), value):
             setattr(row, name, value)
             changed = True
     return changed

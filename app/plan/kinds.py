@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, select, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, case, or_, select, union_all
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.plan import columns as c
 from app.plan.filters import BaseFilters, Dim, filter_model
@@ -26,6 +26,7 @@ from app.plan.models import (
     Source,
     Stakeholder,
     Stance,
+    demand_raiser,
     deployment_site,
     event_participant,
 )
@@ -103,9 +104,12 @@ def _stakeholder_country(table: Any, fk: Any) -> Callable:
 
 
 def _demand_countries():
-    # A demand involves both the country raising it and the one it is addressed to.
+    # A demand involves the countries raising it and the one it is addressed to.
     return union_all(
         _stakeholder_country(Demand, Demand.raised_by_id)(),
+        select(demand_raiser.c.demand_id.label("id"), Stakeholder.country_code.label("value"))
+        .join(Stakeholder, Stakeholder.id == demand_raiser.c.stakeholder_id)
+        .where(Stakeholder.country_code.is_not(None)),
         select(Demand.id.label("id"), Demand.addressed_to_code.label("value")).where(
             Demand.addressed_to_code.is_not(None)),
     ).subquery().select()
@@ -216,7 +220,8 @@ STAKEHOLDERS = Kind(
     unique=("name",),
     related=[
         c.Related("Stances", "stances", lambda s: Stance.stakeholder_id == s.id),
-        c.Related("Demands raised", "demands", lambda s: Demand.raised_by_id == s.id),
+        c.Related("Demands raised", "demands", lambda s: or_(
+            Demand.raised_by_id == s.id, Demand.also_raised_by.any(Stakeholder.id == s.id))),
         c.Related("Events", "events", lambda s: Event.participants.any(Stakeholder.id == s.id)),
         c.Related("Force levels advocated", "force-levels",
                   lambda s: ForceLevel.advocate_id == s.id),
@@ -249,6 +254,8 @@ DEMANDS = Kind(
     columns=[
         c.text("title", "Demand", sort=Demand.title, link=True),
         c.ref("raised_by", "Raised by", "raised_by", "stakeholders"),
+        c.ref("also_raised_by", "With", "also_raised_by", "stakeholders", many=True,
+              empty="no one else"),
         c.country("addressed_to", "Addressed to", "addressed_to_code",
                   sort=Demand.addressed_to_code),
         c.vocab("status", "Status", DemandStatus, sort=Demand.status),
@@ -260,7 +267,7 @@ DEMANDS = Kind(
           Dim("status", "Status", DemandStatus, column=Demand.status)],
     search=[Demand.title, Demand.detail],
     default_sort="title",
-    options=[selectinload(Demand.raised_by)],
+    options=[selectinload(Demand.raised_by), selectinload(Demand.also_raised_by)],
 )
 
 SITES = Kind(
@@ -317,7 +324,7 @@ DEPLOYMENTS = Kind(
     search=[Deployment.role, Deployment.country_note, Deployment.condition, Deployment.stage],
     default_sort="-troops",
     options=[selectinload(Deployment.sites), selectinload(Deployment.plan),
-             selectinload(Deployment.condition_demand)],
+             joinedload(Deployment.condition_demand)],
 )
 
 ASSETS = Kind(
@@ -349,7 +356,7 @@ ASSETS = Kind(
             Asset.stage],
     default_sort="asset_type",
     options=[selectinload(Asset.site), selectinload(Asset.plan),
-             selectinload(Asset.condition_demand)],
+             joinedload(Asset.condition_demand)],
 )
 
 EVENTS = Kind(

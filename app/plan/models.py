@@ -233,6 +233,16 @@ class Stance(Fact, Base):
     stakeholder: Mapped[Stakeholder] = relationship()
 
 
+demand_raiser = Table(
+    "demand_raiser",
+    Base.metadata,
+    Column("demand_id", ForeignKey("demand.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "stakeholder_id", ForeignKey("stakeholder.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+
 class Demand(Fact, Base):
     __tablename__ = "demand"
     id: Mapped[intpk]
@@ -244,6 +254,9 @@ class Demand(Fact, Base):
     status: Mapped[DemandStatus] = mapped_column(vocab(DemandStatus))
     as_of: Mapped[date | None]
     raised_by: Mapped[Stakeholder] = relationship()
+    # Others the reporting names as raising it with the first (Rubio with Waltz, say).
+    also_raised_by: Mapped[list[Stakeholder]] = relationship(
+        secondary=demand_raiser, order_by=Stakeholder.name)
 
 
 class Site(Fact, Base):

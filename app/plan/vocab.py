@@ -156,6 +156,7 @@ class Position(Vocab):
 
 
 class DemandStatus(Vocab):
+    EXPECTED = ("expected", "Expected, not yet raised")
     RAISED = ("raised", "Raised")
     UNDER_NEGOTIATION = ("under_negotiation", "Under negotiation")
     MET = ("met", "Met")

@@ -1,5 +1,5 @@
 """evidence: sources graded and fingerprinted, quotes anchored, citations that are claims,
-contributions by stage, the reason of a change
+contributions by stage, the reason of a change, demands raised by several stakeholders
 
 Every existing citation of a figure row becomes a claim about its figure, at the range the
 row shows, so every figure is the same after as before. Quotes joined from one source with
@@ -93,6 +93,17 @@ def upgrade() -> None:
     op.create_index("ix_asset_stage", "asset", ["stage"])
     with op.batch_alter_table("change") as batch:
         batch.add_column(sa.Column("reason", sa.Text(), nullable=True))
+    op.create_table(
+        "demand_raiser",
+        sa.Column("demand_id", sa.Integer(), nullable=False),
+        sa.Column("stakeholder_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["demand_id"], ["demand.id"],
+                                name="fk_demand_raiser_demand_id_demand", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["stakeholder_id"], ["stakeholder.id"],
+                                name="fk_demand_raiser_stakeholder_id_stakeholder",
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("demand_id", "stakeholder_id", name="pk_demand_raiser"),
+    )
 
     bind = op.get_bind()
     _stages(bind, STAGE_OF_STATUS)
@@ -179,6 +190,8 @@ def downgrade() -> None:
         "DELETE FROM citation WHERE id NOT IN (SELECT min(id) FROM citation "
         "GROUP BY subject_type, subject_id, source_id)"))
     _stages(bind, STATUS_OF_STAGE, old="stage", new="status")
+    bind.execute(sa.text("UPDATE demand SET status = 'raised' WHERE status = 'expected'"))
+    op.drop_table("demand_raiser")
     with op.batch_alter_table("change") as batch:
         batch.drop_column("reason")
     op.drop_index("ix_asset_stage", table_name="asset")
