@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from app.plan.models import Stance
 from app.plan.quantities import format_range
 from app.plan.vocab import AssetType
 from tests.html import soup
@@ -91,24 +92,34 @@ def test_assets_list_chart_equals_the_list(client, query):
 
 
 @pytest.mark.parametrize("query", ["", "country=DE", "country=FR&country=CA", "position=opposes"])
-def test_stances_chart_equals_the_position_facet(client, query):
-    page = soup(client.get(f"/stances?{query}"))
+def test_stances_chart_groups_by_subject_and_counts_every_listed_stance(client, session, query):
+    page = soup(client.get(f"/stances?{query}&per_page=500"))
     total = int(page.select_one("#total").text)
     chart = bars(page, "stances")
-    # Counts of the position facet under the other filters, for the chosen positions.
-    facet = {i.find_parent("label").contents[2].strip(): int(i.find_parent("label")
-                                                             .select_one(".count").text)
-             for i in page.select("input[name=position]")
-             if i.has_attr("checked") or "position=" not in query}
-    assert {k: v["low"] for k, v in chart.items()} == {k: v for k, v in facet.items() if v}
     assert sum(v["low"] for v in chart.values()) == total
+    # Each bar is one subject; its text counts the positions on that subject only.
+    listed = [a["href"] for a in page.select("tbody a[href^='/stances/']")]
+    stances = [session.get(Stance, int(href.rsplit("/", 1)[1].split("?")[0]))
+               for href in dict.fromkeys(listed)]
+    expected: dict[str, dict[str, int]] = {}
+    for s in stances:
+        by = expected.setdefault(f"On {s.subject}", {})
+        by[s.position.label.lower()] = by.get(s.position.label.lower(), 0) + 1
+    assert set(chart) == set(expected)
+    for label, positions in expected.items():
+        for position, n in positions.items():
+            assert f"{position} {n}" in chart[label]["text"]
 
 
 def test_overview_stances_chart_equals_the_board(client):
     page = soup(client.get("/"))
-    board = {col.select_one("h3").contents[0].strip(): int(col.select_one("h3 .count").text)
-             for col in page.select(".board .column")}
+    board = {}
+    for heading in page.select("#h-stances ~ h3.subject"):
+        columns = heading.find_next_sibling(class_="board").select(".column")
+        board[heading.text.strip()] = sum(int(c.select_one("h4 .count").text) for c in columns)
     assert {k: v["low"] for k, v in bars(page, "stances").items()} == board
+    # Opposing large deployments and supporting Ukraine are counted apart, never summed.
+    assert board["On large-scale peacekeeping deployments"] == 3
 
 
 def test_deployments_chart_follows_the_filter(client):

@@ -83,10 +83,15 @@ def test_map_lists_unplaced_sites_beside_the_map(client, session):
 def test_site_figures_sum_what_stands_there(client, session):
     features = {f["properties"]["name"]: f["properties"]
                 for f in client.get("/sites.geojson").json()["features"]}
+    # The one 30,000 contingent is spread over four kinds of site: one figure shared by
+    # them, never 30,000 at each (which would read as 120,000).
     cities = features["Ukrainian cities (none named)"]
-    assert (cities["troops_low"], cities["troops_high"], cities["troops"]) == (30000, 30000,
-                                                                               "30,000")
-    assert [d["troops"] for d in cities["deployments"]] == ["30,000"]
+    assert (cities["troops_low"], cities["troops_high"]) == (None, None)
+    assert cities["troops"] == "30,000 shared across 4 sites (one contingent)"
+    assert [(d["troops"], d["sites"]) for d in cities["deployments"]] == [("30,000", 4)]
+    rows = soup(client.get("/map")).select("tbody tr")
+    shared = [r for r in rows if "30,000" in r.text]
+    assert len(shared) == 4 and all("shared across 4 sites" in r.text for r in shared)
     assert cities["sources"] and cities["sources"][0]["url"].startswith("/sources/")
     east = features["Eastern Europe (no country named)"]
     assert sorted(a["asset_type"] for a in east["assets"]) == ["fighter_jet", "missile"]

@@ -168,9 +168,11 @@ def test_overview(client):
     assert cite["href"].startswith("/sources/") and "#q-" in cite["href"]
     troops = page.select_one("#h-troops").find_parent("section")
     assert "Contributors not specified" in troops.text and "30,000" in troops.text
-    board = page.select_one(".board")
-    assert "Government of Germany" in board.select_one(".position-opposes").text
-    assert "Keir Starmer" in board.select_one(".position-leads").text
+    boards = {h.text.strip(): h.find_next_sibling(class_="board")
+              for h in page.select("h3.subject")}
+    assert "Government of Germany" in boards["On large-scale peacekeeping deployments"] \
+        .select_one(".position-opposes").text
+    assert "Keir Starmer" in boards["On the reassurance force"].select_one(".position-leads").text
     assert len(page.select("#h-events ~ ol li")) == 5
     assert "Data last updated" in page.select_one("footer").text
 

@@ -99,12 +99,25 @@ def assets(sums: Sequence[queries.GroupSum], href: Callable[[str], str]) -> Char
     return Chart("assets", "Assets by type and posture", "entries", bars, key=key)
 
 
-def stances(counts: Sequence[tuple[str, int]], href: Callable[[str], str]) -> Chart:
-    """Stances by position, in the vocabulary's order (leads first)."""
-    found = dict(counts)
-    bars = [Bar(p.label, Range(found[p], found[p]), f"{found[p]}", href(p))
-            for p in Position if p in found]
-    return Chart("stances", "Stances by position", "stances", bars)
+def stances(counts: Sequence[tuple[str, str, int]],
+             href: Callable[[str], str]) -> Chart:
+    """Stances by what they are about, each bar split by position: a stance against large
+    deployments and one for Ukraine's security are about different things, and are never
+    added into one "supports" or "opposes" total. From (subject, position, count) rows."""
+    positions = list(Position)
+    by_subject: dict[str, dict[Position, int]] = {}
+    for subject, position, n in counts:
+        by_subject.setdefault(subject, {})[Position(position)] = n
+    bars = []
+    for subject, found in by_subject.items():
+        parts = [Part(p.label, found[p], positions.index(p)) for p in positions if p in found]
+        n = sum(found.values())
+        text = ", ".join(f"{p.label.lower()} {found[p]}" for p in positions if p in found)
+        bars.append(Bar(f"On {subject}", Range(n, n), text, href(subject), parts))
+    bars.sort(key=lambda b: (-(b.amount.low or 0), b.label))
+    key = [Part(p.label, 0, positions.index(p)) for p in positions
+           if any(p in found for found in by_subject.values())]
+    return Chart("stances", "Stances by subject and position", "stances", bars, key=key)
 
 
 # --- Charts for the overview and for each kind's list page ---
@@ -119,14 +132,15 @@ def overview_charts(session: Session, filters: overview.OverviewFilters,
         "troops": troops(o.troops_by_contributor, o.levels),
         "assets": assets(asset_sums(session, asset_filters),
                          overview.asset_type_href(asset_filters)),
-        "stances": stances([(p, len(rows)) for p, rows in o.stances.items()],
-                           lambda p: "/stances" + narrowed.query(position=[p])),
+        "stances": stances([(subject, p, len(rows)) for subject, board in o.stances.items()
+                            for p, rows in board.items()],
+                           lambda subject: "/stances" + narrowed.query(q=subject)),
     }
 
 
-def stance_counts(session: Session, narrowed: BaseFilters) -> list[tuple[str, int]]:
-    return [(Position(p), n) for p, n in queries.counts_by(
-        session, kind=kinds.STANCES, filters=narrowed, keys=[Stance.position])]
+def stance_counts(session: Session, narrowed: BaseFilters) -> list[tuple[str, str, int]]:
+    return [(subject, Position(p), n) for subject, p, n in queries.counts_by(
+        session, kind=kinds.STANCES, filters=narrowed, keys=[Stance.subject, Stance.position])]
 
 
 def asset_sums(session: Session, narrowed: BaseFilters) -> list[queries.GroupSum]:
@@ -146,7 +160,7 @@ def _asset_charts(session: Session, filters: BaseFilters) -> list[Chart]:
 
 def _stance_charts(session: Session, filters: BaseFilters) -> list[Chart]:
     return [stances(stance_counts(session, filters),
-                    lambda p: "/stances" + filters.query(position=[p], page=None))]
+                    lambda subject: "/stances" + filters.query(q=subject, page=None))]
 
 
 #: The charts above each kind's list, under the list's own filter.

@@ -4,7 +4,7 @@ The map page, its table and `/sites.geojson` select sites with the sites list's 
 (`kinds.SITES.filters`), so the map and the list cannot disagree.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -35,13 +35,32 @@ class SitePoint:
     def candidate(self) -> bool:
         return self.site.basis == SiteBasis.CANDIDATE
 
+    shared: dict[int, int] = field(default_factory=dict)  # deployment id -> its sites
+
+    def _spread(self, d: Deployment) -> int:
+        return self.shared.get(d.id, 1)
+
     @property
     def troops(self) -> Range:
-        return total(Range(d.troops_low, d.troops_high) for d in self.deployments)
+        """Troops of the contingents at this site alone. A contingent spread over several
+        sites is one figure for all of them: added to each, it would count several times."""
+        return total(Range(d.troops_low, d.troops_high) for d in self.deployments
+                     if self._spread(d) == 1)
+
+    @property
+    def own(self) -> bool:
+        """Whether any contingent stands at this site alone."""
+        return any(self._spread(d) == 1 for d in self.deployments)
 
     @property
     def troops_text(self) -> str:
-        return str(self.troops) if self.deployments else "none reported"
+        if not self.deployments:
+            return "none reported"
+        parts = [str(self.troops)] if self.own else []
+        parts += [f"{format_range(d.troops_low, d.troops_high)} shared across "
+                  f"{self._spread(d)} sites (one contingent)"
+                  for d in self.deployments if self._spread(d) > 1]
+        return "; ".join(parts)
 
     @property
     def assets_text(self) -> str:
@@ -59,7 +78,7 @@ def points(session: Session, rows: list[Site],
     """Sites with what stands at each: two statements for any number of sites."""
     at = queries.at_sites(session=session, site_ids=[s.id for s in rows])
     return [SitePoint(s, at.deployments.get(s.id, []), at.assets.get(s.id, []),
-                      cited.get(s.id, [])) for s in rows]
+                      cited.get(s.id, []), at.shared) for s in rows]
 
 
 def page_points(session: Session, filters: BaseFilters,
@@ -93,12 +112,15 @@ def feature(point: SitePoint) -> dict[str, Any]:
             "candidate": point.candidate,
             "country": site.country_code,
             "country_name": country_name(site.country_code) if site.country_code else None,
-            "troops_low": troops.low if point.deployments else None,
-            "troops_high": troops.high if point.deployments else None,
+            # This site's own troops; contingents shared with other sites are listed with
+            # the number of sites they are spread over.
+            "troops_low": troops.low if point.own else None,
+            "troops_high": troops.high if point.own else None,
             "troops": point.troops_text,
             "deployments": [
                 {"id": d.id, "url": f"/deployments/{d.id}", "role": d.role,
-                 "troops": format_range(d.troops_low, d.troops_high)}
+                 "troops": format_range(d.troops_low, d.troops_high),
+                 "sites": point.shared.get(d.id, 1)}
                 for d in point.deployments
             ],
             "assets": [

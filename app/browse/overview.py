@@ -68,7 +68,8 @@ class Overview:
     stages: list[Group]  # troops by stage of the contributions
     troops_by_contributor: list[Group]
     assets_by_type: list[Group]
-    stances: dict[Position, list[Any]]
+    # By what they are about, then by position: stances on different subjects never add up.
+    stances: dict[str, dict[Position, list[Any]]]
     demands: queries.Page
     events: queries.Page
     stance_citations: dict[int, list[Citation]]
@@ -199,9 +200,14 @@ def overview(session: Session, filters: OverviewFilters) -> Overview:
     stance_page = queries.list_rows(session=session, kind=kinds.STANCES,
                                     filters=_filters(kinds.STANCES, filters, per_page=500),
                                     with_facets=False)
-    board: dict[Position, list[Any]] = {p: [] for p in Position}
+    board: dict[str, dict[Position, list[Any]]] = {}
     for stance in stance_page.rows:
-        board[stance.position].append(stance)
+        board.setdefault(stance.subject, {}).setdefault(stance.position, []).append(stance)
+    order = list(Position)
+    board = {subject: dict(sorted(by.items(), key=lambda item: order.index(item[0])))
+             for subject, by in sorted(board.items(),
+                                       key=lambda item: (-sum(map(len, item[1].values())),
+                                                         item[0].lower()))}
     levels = plan_levels(session)
     stages = troops_by_stage(session, _filters(kinds.DEPLOYMENTS, filters))
     return Overview(
@@ -211,7 +217,7 @@ def overview(session: Session, filters: OverviewFilters) -> Overview:
         troops_by_contributor=troops_by_contributor(session,
                                                     _filters(kinds.DEPLOYMENTS, filters)),
         assets_by_type=assets_by_type(session, _filters(kinds.ASSETS, filters)),
-        stances={p: rows for p, rows in board.items() if rows},
+        stances=board,
         demands=queries.list_rows(session=session, kind=kinds.DEMANDS,
                                   filters=_filters(kinds.DEMANDS, filters, per_page=20),
                                   with_facets=False),

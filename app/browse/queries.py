@@ -226,6 +226,7 @@ def titles(session: Session, subjects: Sequence[tuple[str, int]]
 class AtSites:
     deployments: dict[int, list[Deployment]] = field(default_factory=dict)
     assets: dict[int, list[Asset]] = field(default_factory=dict)
+    shared: dict[int, int] = field(default_factory=dict)  # deployment id -> its sites
 
 
 def at_sites(*, session: Session, site_ids: Sequence[int]) -> AtSites:
@@ -233,14 +234,18 @@ def at_sites(*, session: Session, site_ids: Sequence[int]) -> AtSites:
     out = AtSites(defaultdict(list), defaultdict(list))
     if not site_ids:
         return out
+    links = deployment_site.alias()
+    sites_of = (select(func.count()).select_from(links)
+                .where(links.c.deployment_id == Deployment.id).scalar_subquery())
     stmt = (
-        select(deployment_site.c.site_id, Deployment)
+        select(deployment_site.c.site_id, Deployment, sites_of)
         .join(Deployment, Deployment.id == deployment_site.c.deployment_id)
         .where(deployment_site.c.site_id.in_(site_ids))
         .order_by(Deployment.troops_high.desc().nulls_last(), Deployment.id)
     )
-    for site_id, deployment in session.execute(stmt):
+    for site_id, deployment, n_sites in session.execute(stmt):
         out.deployments[site_id].append(deployment)
+        out.shared[deployment.id] = n_sites
     assets = select(Asset).where(Asset.site_id.in_(site_ids)).order_by(Asset.asset_type, Asset.id)
     for asset in session.scalars(assets):
         out.assets[asset.site_id].append(asset)

@@ -74,9 +74,8 @@ def view(revision: Revision, names: dict[tuple[str, int], str]) -> RevisionView:
         title = f"Source “{source}” {verb[revision.action]} for {noun} {data.get('subject_id')}"
         if data.get("field"):
             verb = {"create": "added", "delete": "removed", "update": "changed"}
-            title = (f"Claim from “{source}” that the {data['field']} is "
-                     f"{describe.claimed(data)} {verb[revision.action]} for {noun} "
-                     f"{data.get('subject_id')}")
+            title = (f"Claim from “{source}” ({data['field']}: {describe.claimed(data)}) "
+                     f"{verb[revision.action]} for {noun} {data.get('subject_id')}")
         href = f"/{owner.slug}/{data.get('subject_id')}" if owner else None
         changed = [describe.FieldChange(label, describe.claim_part(revision.before, key),
                                         describe.claim_part(revision.after, key))
