@@ -1,12 +1,16 @@
 """Alembic owns the schema: up to head and back down to base, and head matches the models."""
 
+import hashlib
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.orm import Session
 
 from app import migrate
 from app.db import get_engine
+from app.loading import seed
 from app.plan.models import Base
 from tests.databases import BACKENDS, fresh_database
 
@@ -25,4 +29,117 @@ def test_upgrade_to_head_and_downgrade_to_base(backend, tmp_path_factory):
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         migrate.upgrade(engine)  # and up again from base
         assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+        engine.dispose()
+
+
+BEFORE_EVIDENCE = "5c1f0e7a9b21"
+REPORT = ("Britain proposes 30,000 European troops. Germany is wary.\n"
+          "Officials said the force would sit in cities and ports.")
+
+
+def _old_plan(conn) -> None:
+    """Plan data as the schema before claims held it: statuses, one citation per row and
+    source, several quotes of one source joined by " […] "."""
+    run = conn.exec_driver_sql
+    run("INSERT INTO country (code, name, nato, eu) VALUES ('GB', 'United Kingdom', true, "
+        "false), ('FR', 'France', true, true)")
+    run("INSERT INTO source (id, key, kind, title, published_on, text, version) VALUES "
+        f"(1, 'r', 'news_report', 'Report', '2025-02-21', '{REPORT}', 1), "
+        "(2, 'i', 'analysis', 'Cited analysis', NULL, NULL, 1)")
+    run("INSERT INTO plan (id, key, title, status, certainty, version, created_at, updated_at)"
+        " VALUES (1, 'p', 'Plan', 'proposed', 'reported', 1, '2025-02-21', '2025-02-21')")
+    run("INSERT INTO site (id, key, name, kind, basis, certainty, version, created_at, "
+        "updated_at) VALUES (1, 's', 'Cities', 'city', 'unnamed', 'reported', 1, "
+        "'2025-02-21', '2025-02-21')")
+    for i, (status, low, high) in enumerate([("proposed", 30000, 30000),
+                                             ("pledged", 1000, 2000), ("confirmed", None, 500)],
+                                            start=1):
+        run("INSERT INTO deployment (id, key, plan_id, role, troops_low, troops_high, status, "
+            "certainty, version, created_at, updated_at) VALUES "
+            f"({i}, 'd{i}', 1, 'Contingent {i}', {low or 'NULL'}, {high or 'NULL'}, "
+            f"'{status}', 'reported', 1, '2025-02-21', '2025-02-21')")
+    run("INSERT INTO deployment_site (deployment_id, site_id) VALUES (1, 1)")
+    run("INSERT INTO asset (id, key, plan_id, asset_type, posture, status, role, certainty, "
+        "version, created_at, updated_at) VALUES (1, 'a', 1, 'drone', 'monitoring', "
+        "'proposed', 'Monitoring', 'reported', 1, '2025-02-21', '2025-02-21')")
+    run("INSERT INTO force_level (id, key, plan_id, kind, troops_low, troops_high, certainty, "
+        "version, created_at, updated_at) VALUES (1, 'f', 1, 'proposed', 30000, 30000, "
+        "'reported', 1, '2025-02-21', '2025-02-21')")
+    quotes = [("deployment", 1, 1, "proposes 30,000 European troops […] in cities and ports"),
+              ("deployment", 1, 2, None), ("deployment", 2, 1, "Germany is wary"),
+              ("deployment", 3, 1, None), ("asset", 1, 1, "the force"),
+              ("force_level", 1, 1, "30,000 European troops"), ("site", 1, 1, "cities")]
+    for subject, subject_id, source_id, quote in quotes:
+        conn.execute(text(
+            "INSERT INTO citation (subject_type, subject_id, source_id, quote, version) "
+            "VALUES (:subject, :subject_id, :source_id, :quote, 1)"),
+            {"subject": subject, "subject_id": subject_id, "source_id": source_id,
+             "quote": quote})
+
+
+FIGURES = {"deployment": "troops", "asset": "quantity", "force_level": "troops"}
+
+
+def _figures(conn) -> dict[tuple[str, int], tuple]:
+    return {(table, row_id): (low, high)
+            for table, figure in FIGURES.items()
+            for row_id, low, high in conn.exec_driver_sql(
+                f"SELECT id, {figure}_low, {figure}_high FROM {table}")}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_citation_becomes_a_claim_and_no_figure_changes(backend, tmp_path_factory):
+    with fresh_database(backend, tmp_path_factory) as url:
+        engine = get_engine(url)
+        migrate.upgrade(engine, BEFORE_EVIDENCE)
+        with engine.begin() as conn:
+            _old_plan(conn)
+            figures = _figures(conn)
+            cited = conn.exec_driver_sql(
+                "SELECT subject_type, subject_id, source_id FROM citation").all()
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            assert _figures(conn) == figures  # nothing lost, nothing moved
+            rows = conn.exec_driver_sql(
+                "SELECT subject_type, subject_id, source_id, quote, prefix, field, low, high, "
+                "claimed_on FROM citation ORDER BY id").all()
+            # Each old citation is still there; on a figure row, as a claim at its figure.
+            assert {(r[0], r[1], r[2]) for r in rows} == {tuple(c) for c in cited}
+            for subject, subject_id, source_id, quote, prefix, field, low, high, on in rows:
+                if subject in FIGURES:
+                    assert field == FIGURES[subject]
+                    assert (low, high) == figures[(subject, subject_id)]
+                    assert str(on) == ("2025-02-21" if source_id == 1 else "None")
+                else:
+                    assert field is None
+                if quote and source_id == 1:
+                    assert quote in REPORT and prefix is not None  # anchored in the text
+            # Joined quotes became one anchored citation each.
+            split = [r[3] for r in rows if (r[0], r[1], r[2]) == ("deployment", 1, 1)]
+            assert split == ["proposes 30,000 European troops", "in cities and ports"]
+            stages = dict(conn.exec_driver_sql("SELECT id, stage FROM deployment").all())
+            assert stages == {1: "floated", 2: "committed", 3: "committed"}
+            counts = dict(conn.exec_driver_sql("SELECT id, claim_count FROM deployment").all())
+            assert counts == {1: 3, 2: 1, 3: 1}
+            assert conn.exec_driver_sql("SELECT count(*) FROM deployment_site").scalar() == 1
+            sha = conn.exec_driver_sql("SELECT sha256 FROM source WHERE id = 1").scalar()
+            assert sha == hashlib.sha256(REPORT.encode()).hexdigest()
+        migrate.downgrade(engine, BEFORE_EVIDENCE)  # and back, the links kept
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM deployment_site").scalar() == 1
+            assert _figures(conn) == figures
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_seeded_database_goes_down_to_base(backend, tmp_path_factory):
+    # SQLite rebuilds a table to alter it: with foreign keys enforced, dropping the old
+    # copy failed (or cascaded to the rows linked to it).
+    with fresh_database(backend, tmp_path_factory) as url:
+        engine = get_engine(url)
+        migrate.upgrade(engine)
+        with Session(engine) as session:
+            seed.load(session)
+        migrate.downgrade(engine)
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         engine.dispose()

@@ -73,6 +73,9 @@ def _assign(session: Session, form: Form, row: Any, data: dict[str, Any]) -> Non
             model = KINDS[f.ref].model
             value = list(session.scalars(select(model).where(model.id.in_(value or []))))
         setattr(row, f.name, value)
+    if isinstance(row, Source):
+        # The fingerprint of the text as held, so a later change at the URL can be told.
+        row.sha256 = quotes.fingerprint(row.text)
 
 
 def create(session: Session, form: Form, data: dict[str, Any], actor: record.Actor) -> Any:
