@@ -73,7 +73,7 @@
     box.append(el("p", `Troops: ${p.troops}`));
     box.append(linkList("Deployments", p.deployments, (d) => `${d.role} (${d.troops})`));
     box.append(linkList("Assets", p.assets, (a) => `${a.label} (${a.quantity}, ${a.posture})`));
-    box.append(linkList("Sources", p.sources, (s) => `${s.title}, ${s.published}`));
+    box.append(linkList("Sources", p.sources, (s) => `${s.outlet}, ${s.published}: ${s.title}`));
     return box;
   }
 

@@ -130,8 +130,10 @@ def feature(point: SitePoint) -> dict[str, Any]:
                 for a in point.assets
             ],
             "sources": [
-                {"id": c.source.id, "url": f"/sources/{c.source.id}", "title": c.source.title,
-                 "published": format_date(c.source.published_on)}
+                {"id": c.source.id, "title": c.source.title,
+                 "url": f"/sources/{c.source.id}" + (f"#q-{c.id}" if c.quote else ""),
+                 "published": format_date(c.source.published_on),
+                 "outlet": c.source.publisher or "unnamed outlet"}
                 for c in point.citations
             ],
         },

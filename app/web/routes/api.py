@@ -242,14 +242,17 @@ def _register_writes(kind: Kind) -> None:
         f"/{kind.slug}", create_item, methods=["POST"], response_model=item, status_code=201,
         name=f"api_create_{kind.slug}", summary=f"Add a {kind.singular}",
         description="Takes the fields of the HTML form; a fact needs `source_id` (and may "
-                    "give `quote`), so every figure has its source.",
+                    "give `quote`, words its source's text holds), so every figure has its "
+                    "source: on a row with figures, it is the first claim about each.",
         responses=WRITE_ERRORS,
     )
     router.add_api_route(
         f"/{kind.slug}/{{row_id}}", update_item, methods=["PUT"], response_model=item,
         name=f"api_update_{kind.slug}", summary=f"Replace a {kind.singular}'s fields",
         description="Send every field and the `version` you read; a newer version answers "
-                    "409 with the current row.",
+                    "409 with the current row. Changing a figure (or a contribution's stage) "
+                    "needs `source_id` for the new value, the words as `quote`, and a "
+                    "`reason`: the new value becomes the figure's preferred claim.",
         responses=WRITE_ERRORS,
     )
     router.add_api_route(
