@@ -87,11 +87,11 @@ def test_site_figures_sum_what_stands_there(client, session):
     # them, never 30,000 at each (which would read as 120,000).
     cities = features["Ukrainian cities (none named)"]
     assert (cities["troops_low"], cities["troops_high"]) == (None, None)
-    assert cities["troops"] == "30,000 shared across 4 sites (one contingent)"
+    assert cities["troops"] == "30,000 shared by 4 sites"
     assert [(d["troops"], d["sites"]) for d in cities["deployments"]] == [("30,000", 4)]
     rows = soup(client.get("/map")).select("tbody tr")
     shared = [r for r in rows if "30,000" in r.text]
-    assert len(shared) == 4 and all("shared across 4 sites" in r.text for r in shared)
+    assert len(shared) == 4 and all("shared by 4 sites" in r.text for r in shared)
     assert cities["sources"] and cities["sources"][0]["url"].startswith("/sources/")
     east = features["Eastern Europe (no country named)"]
     assert sorted(a["asset_type"] for a in east["assets"]) == ["fighter_jet", "missile"]

@@ -160,7 +160,8 @@ def test_overview(client):
     assert cards["Proposed"].select_one(".figure").text == "30,000"
     assert cards["Requested"].select_one(".figure").text == "200,000"
     assert cards["Pledged"].select_one(".figure").text == "None yet"
-    assert "troops by stage: 30,000 floated" in cards["Pledged"].text
+    assert "nothing committed, approved or deployed" in cards["Pledged"].text
+    assert "floated 30,000" in page.select_one("p.stages").text
     assert cards["Pledged"].select_one("a")["href"] == (
         "/deployments?stage=committed&stage=approved&stage=deployed")
     cite = cards["Proposed"].select_one(".card-sources a.cite")

@@ -48,6 +48,11 @@ class SitePoint:
                      if self._spread(d) == 1)
 
     @property
+    def shares(self) -> bool:
+        """Whether a contingent stands here that is spread over other sites too."""
+        return any(self._spread(d) > 1 for d in self.deployments)
+
+    @property
     def own(self) -> bool:
         """Whether any contingent stands at this site alone."""
         return any(self._spread(d) == 1 for d in self.deployments)
@@ -57,8 +62,8 @@ class SitePoint:
         if not self.deployments:
             return "none reported"
         parts = [str(self.troops)] if self.own else []
-        parts += [f"{format_range(d.troops_low, d.troops_high)} shared across "
-                  f"{self._spread(d)} sites (one contingent)"
+        parts += [f"{format_range(d.troops_low, d.troops_high)} shared by "
+                  f"{self._spread(d)} sites"
                   for d in self.deployments if self._spread(d) > 1]
         return "; ".join(parts)
 

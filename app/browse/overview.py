@@ -159,11 +159,9 @@ def headlines(session: Session, filters: OverviewFilters, levels: list[Headline]
     pledged = [g for g in stages if g.key in PLEDGED_STAGES]
     if not pledged:
         # Absence is not a figure: say what the sources hold instead of showing a 0.
-        before = ", ".join(f"{g.amount} {g.label.lower()}" for g in stages) or "none"
-        out.append(Headline("Pledged", Range(), f"no contingent committed, approved or "
-                            f"deployed in any tracked source ({scope}); troops by stage: "
-                            f"{before}", href="/deployments" + pledges.query(),
-                            figure="None yet"))
+        out.append(Headline("Pledged", Range(), f"nothing committed, approved or deployed "
+                            f"in any tracked source ({scope})",
+                            href="/deployments" + pledges.query(), figure="None yet"))
         return out
     amount = Range(0, 0)
     for g in pledged:

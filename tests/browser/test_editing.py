@@ -40,11 +40,19 @@ def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server:
     page.screenshot(path=artifacts / "edit-validation-error.png", full_page=True)
 
     quantity.fill("8")
+    # A changed figure needs its source, the words, and a reason.
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#f-source_id-error")).to_contain_text("choose the source")
+    expect(quantity).to_have_value("8")
+    page.get_by_label("Source of the new figure").select_option(
+        label="[Untitled report of 21 Feb 2025 on Starmer's plan for 30,000 European troops]")
+    page.get_by_label("Quoted words giving the new figure").fill("drones")
+    page.get_by_label("Reason for the change").fill("A count of the drones")
     page.get_by_role("button", name="Save").click()
     expect(page).to_have_url(detail_url)
     history = page.locator("section", has=page.locator("#history-h"))
     expect(history).to_contain_text("Edited asset")
-    expect(history.locator("table.diff")).to_contain_text("at least 8")
+    expect(history.locator("table.diff").first).to_contain_text("at least 8")
     expect(page.locator("#record")).to_contain_text("Only after a ceasefire")
     page.screenshot(path=artifacts / "edit-saved-history.png", full_page=True)
 
