@@ -78,11 +78,19 @@ def session(engine: Engine) -> Iterator[Session]:
         transaction.rollback()
 
 
+@pytest.fixture(scope="session")
+def shared_app() -> FastAPI:
+    # One app for the run: FastAPI prepares every route of an app on its first request,
+    # which costs more than most tests. Its caches are keyed on the data version, which
+    # each test's rolled-back transaction makes unique, so tests cannot see each other's.
+    return create_app()
+
+
 @pytest.fixture
-def app(session: Session) -> FastAPI:
-    app = create_app()
-    app.dependency_overrides[get_session] = lambda: session
-    return app
+def app(shared_app: FastAPI, session: Session) -> Iterator[FastAPI]:
+    shared_app.dependency_overrides[get_session] = lambda: session
+    yield shared_app
+    shared_app.dependency_overrides.clear()
 
 
 @pytest.fixture
