@@ -334,6 +334,45 @@ def test_a_text_is_read_from_an_uploaded_html_file(session, editor_client):
     assert "HTML, PDF or plain-text" in soup(refused).select_one("#text-h ~ form .error").text
 
 
+def tiny_pdf(line: str) -> bytes:
+    """A one-page PDF whose text layer holds `line` (Helvetica, no compression)."""
+    stream = f"BT /F1 12 Tf 20 100 Td ({line}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (i, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_a_text_is_read_from_a_pdf_and_a_scan_without_text_is_refused(session, editor_client):
+    source = session.scalars(select(Source).where(Source.text.is_(None))).first()
+    response = editor_client.post(
+        f"/sources/{source.id}/text",
+        files={"file": ("statement.pdf", tiny_pdf("Up to 10,000 troops."), "application/pdf")},
+        follow_redirects=False)
+    assert response.status_code == 303
+    session.refresh(source)
+    assert source.text == "Up to 10,000 troops."
+    blank = editor_client.post(f"/sources/{source.id}/text",
+                               files={"file": ("scan.pdf", tiny_pdf(""), "application/pdf")})
+    assert blank.status_code == 422
+    assert "no text layer" in soup(blank).select_one("#text-h ~ form .error").text
+
+
 def test_every_citation_names_its_outlet_and_date(client):
     for path in ("/", "/assets", "/deployments", "/stances", "/brief", "/map"):
         links = soup(client.get(path)).select("a.cite:not(.more)")
