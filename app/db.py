@@ -6,6 +6,7 @@ points (`app.main`, `app.cli`) import both, so this module depends on no package
 """
 
 from collections.abc import Iterator
+from contextvars import ContextVar
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
@@ -19,10 +20,20 @@ def get_engine(url: str | None = None) -> Engine:
     return _engine(url or get_settings().database_url)
 
 
+#: Set while handling a request that writes (the web layer sets it from the method): its
+#: session then takes the database's write lock as it begins, so concurrent writers queue
+#: there instead of failing halfway. On SQLite a transaction that read first cannot take
+#: the lock later while another writer holds it: it fails at once, whatever the timeout.
+WRITING: ContextVar[bool] = ContextVar("writing", default=False)
+#: How long a SQLite writer waits for the lock before giving up (seconds).
+SQLITE_BUSY_TIMEOUT = 30
+
+
 @lru_cache
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False,
+                                                  "timeout": SQLITE_BUSY_TIMEOUT})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -41,7 +52,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # Every transaction of a writing request, not only its first (signing in by token
+    # commits before the route writes).
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if WRITING.get() else "BEGIN")
 
 
 @lru_cache

@@ -6,6 +6,8 @@ import json
 
 from sqlalchemy import func, select
 
+from app.editing import imports
+from app.plan.kinds import KINDS
 from app.plan.models import Asset, Site
 from app.plan.records import Change
 from tests.html import soup
@@ -99,3 +101,27 @@ def test_import_is_for_admins_with_a_template(session, editor_client, admin_clie
     assert editor_client.get("/admin/import").status_code == 403
     header = admin_client.get("/admin/import/assets.csv").text.strip().split(",")
     assert {"asset_type", "quantity_low", "source_id"} <= set(header)
+
+
+def test_a_text_cell_is_kept_whole_and_only_references_are_split(session, admin_client):
+    plan_id = session.scalar(select(Asset.plan_id).limit(1))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    role = "Monitoring; surveillance; and a; semicolon"
+    writer.writerow([plan_id, "PL", "drone", 1, 1, "monitoring", "committed", role,
+                     "reported", _report(session).id, "drones"])
+    preview = _upload(admin_client, buffer.getvalue())
+    assert preview.status_code == 200, preview.text
+    assert role in soup(preview).select_one("tbody").text  # the preview shows what is stored
+    form = soup(preview).select_one("form[action='/admin/import/confirm']")
+    data = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    data["text"] = form.select_one("textarea[name=text]").get_text()
+    assert admin_client.post("/admin/import/confirm", data=data,
+                             follow_redirects=False).status_code == 303
+    assert session.scalars(select(Asset.role).where(Asset.country_code == "PL")).all() == [role]
+    # Several sites of a deployment, in one cell, are still several references.
+    site_ids = session.scalars(select(Site.id).limit(2)).all()
+    records = imports.read(f"sites,role\n{site_ids[0]};{site_ids[1]},A; B\n", "d.csv")
+    split = imports.fields(KINDS["deployments"], records[0])
+    assert split["sites"] == [str(i) for i in site_ids] and split["role"] == "A; B"

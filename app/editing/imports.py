@@ -17,7 +17,8 @@ from app.plan.kinds import KINDS, Kind
 IMPORTABLE = ("deployments", "assets", "sites")
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
-#: Several references in one CSV cell ("3;7") go to a multiple-choice field.
+#: Several references in one CSV cell ("3;7") go to a multiple-choice field; every other
+#: cell is text, kept whole whatever it holds.
 LIST_SEPARATOR = ";"
 
 
@@ -80,7 +81,7 @@ def read(text: str, name: str) -> list[dict[str, Any]]:
     for record in reader:
         if None in record:
             raise UnreadableFile(f"Line {reader.line_num} has more cells than the header.")
-        records.append({k.strip(): _split(v) for k, v in record.items() if k})
+        records.append({k.strip(): v for k, v in record.items() if k})
     return records
 
 
@@ -90,8 +91,15 @@ def _cell(value: Any) -> Any:
     return None if value is None else str(value)
 
 
-def _split(value: str | None) -> Any:
-    if value and LIST_SEPARATOR in value:
+def fields(kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
+    """A record's cells as the form reads them: a cell of a field holding several
+    references is split on ";", every other cell is kept as it is."""
+    many = {f.name for f in forms.form_for(kind, creating=True).fields if f.many}
+    return {k: _split(v) if k in many else v for k, v in record.items()}
+
+
+def _split(value: Any) -> Any:
+    if isinstance(value, str):
         return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
     return value
 
@@ -119,7 +127,7 @@ def preview(session: Session, slug: str, text: str, name: str = "") -> Preview:
     rows = []
     seen: dict[tuple, int] = {}
     for number, record in enumerate(records, start=1):
-        raw = forms.raw_values(form, _Record(record))
+        raw = forms.raw_values(form, _Record(fields(kind, record)))
         values, errors = forms.validate(session, form, raw)
         row = Row(number, raw, values, errors)
         if values and kind.unique:

@@ -19,7 +19,7 @@ from app.accounts.auth import current_user
 from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
 from app.plan.kinds import KINDS
-from app.web.middleware import AsOfMiddleware
+from app.web.middleware import AsOfMiddleware, WritingMiddleware
 from app.web.routes import (
     account,
     admin_users,
@@ -66,6 +66,7 @@ def create_app() -> FastAPI:
     )
     # Added before GZip, so inside it: links are dated before the page is compressed.
     app.add_middleware(AsOfMiddleware)
+    app.add_middleware(WritingMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     # The last added runs first: the session is read before the CSRF check needs it.
     app.add_middleware(csrf.CSRFMiddleware, reject=_csrf_rejection)

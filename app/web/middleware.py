@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import WRITING
 from app.web.templating import render
 
 #: Addresses that show the present whatever the page: they keep no date.
@@ -111,3 +112,23 @@ def _refuse(request: Request):
                       status_code=405)
     response.headers.update(headers)
     return response
+
+
+class WritingMiddleware:
+    """Marks a request that may write (any method but GET, HEAD and OPTIONS), so that its
+    database session takes the write lock as it begins (`app.db.WRITING`)."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in self.SAFE:
+            await self.app(scope, receive, send)
+            return
+        token = WRITING.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            WRITING.reset(token)
