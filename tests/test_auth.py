@@ -194,3 +194,37 @@ def test_production_hashes_and_the_decoy_cost_the_same():
     real = APP_HASHER().hash("whatever password")
     assert real.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert users.DECOY_HASH.rsplit("$", 2)[0] == real.rsplit("$", 2)[0]
+
+
+def test_a_cookie_kept_from_before_sign_out_no_longer_signs_in(client, new_client, session):
+    make_user(session, "alice", role=Role.EDITOR)
+    sign_in(client, "alice")
+    kept = dict(client.cookies)
+    assert client.post("/logout", follow_redirects=False).status_code == 303
+    thief = new_client()
+    thief.cookies.update(kept)
+    assert soup(thief.get("/")).select_one("#signed-in-user") is None
+    assert thief.get("/account/tokens", follow_redirects=False).status_code in (303, 401)
+
+
+def test_signing_out_everywhere_ends_every_session_of_the_account(new_client, session):
+    make_user(session, "alice", role=Role.EDITOR)
+    laptop, phone = new_client(), new_client()
+    sign_in(laptop, "alice")
+    sign_in(phone, "alice")
+    assert soup(phone.get("/")).select_one("#signed-in-user").text == "alice"
+    response = laptop.post("/account/sessions/end", follow_redirects=False)
+    assert response.status_code == 303
+    for client in (laptop, phone):
+        assert soup(client.get("/")).select_one("#signed-in-user") is None
+
+
+def test_a_session_ends_at_its_absolute_lifetime(client, session):
+    from app.plan.records import UserSession
+
+    make_user(session, "alice")
+    sign_in(client, "alice")
+    assert soup(client.get("/")).select_one("#signed-in-user").text == "alice"
+    session.execute(update(UserSession).values(
+        created_at=utcnow() - users.SESSION_LIFETIME - timedelta(minutes=1)))
+    assert soup(client.get("/")).select_one("#signed-in-user") is None

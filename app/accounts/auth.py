@@ -14,7 +14,7 @@ from app.db import get_session
 from app.plan.records import User
 from app.plan.vocab import Role
 
-USER_KEY = "uid"
+SESSION_KEY = "sid"
 PASSWORD_KEY = "pwd"
 
 
@@ -32,27 +32,29 @@ def current_user(request: Request, session: Annotated[Session, Depends(get_sessi
     if csrf.is_bearer(request):
         _, _, value = request.headers["authorization"].partition(" ")
         user = users.token_user(session, value.strip())
-    elif (user_id := request.session.get(USER_KEY)) is not None:
-        user = users.get_user(session, user_id)
+    elif (token := request.session.get(SESSION_KEY)) is not None:
+        user = users.session_user(session, str(token))
         if user is not None and (
-            not user.active
-            or request.session.get(PASSWORD_KEY) != users.password_fingerprint(user)
+            request.session.get(PASSWORD_KEY) != users.password_fingerprint(user)
         ):
             user = None
     request.state.user = user
     return user
 
 
-def sign_in(request: Request, user: User) -> None:
-    """Start a fresh session for `user`, with a new CSRF token."""
+def sign_in(request: Request, session: Session, user: User) -> None:
+    """Start a fresh session for `user`, recorded on the server, with a new CSRF token."""
     request.session.clear()
-    request.session[USER_KEY] = user.id
+    request.session[SESSION_KEY] = users.start_session(session, user)
     request.session[PASSWORD_KEY] = users.password_fingerprint(user)
     csrf.token(request)
     request.state.user = user
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, session: Session) -> None:
+    """End this session on the server too: a copy of its cookie stops working."""
+    if (token := request.session.get(SESSION_KEY)) is not None:
+        users.end_session(session, str(token))
     request.session.clear()
     request.state.user = None
 

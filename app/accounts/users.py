@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.plan.models import as_utc, utcnow
-from app.plan.records import ApiToken, SignInThrottle, User
+from app.plan.records import ApiToken, SignInThrottle, User, UserSession
 from app.plan.vocab import Role
 
 MIN_PASSWORD = 10
@@ -142,6 +142,10 @@ def update_access(session: Session, user: User, *, role: Role | None = None,
         user.role = role
     if active is not None:
         user.active = active
+        if not active:
+            session.execute(update(UserSession).where(
+                UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+                .values(ended_at=utcnow()))
     if was_admin and not user.can(Role.ADMIN):
         session.flush()
         if _active_admins(session) == 0:
@@ -149,6 +153,52 @@ def update_access(session: Session, user: User, *, role: Role | None = None,
             raise LastAdmin("This would leave no active administrator. Make another "
                             "account an administrator first.")
     session.commit()
+
+
+# --- Sessions ---
+
+#: The longest a sign-in lasts, however active; idle sessions end sooner, when their cookie
+#: (re-sent with every response, `settings.session_max_age`) expires.
+SESSION_LIFETIME = timedelta(days=30)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: User) -> str:
+    """A new session for `user`; the token goes in the cookie and is not stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(user_id=user.id, token_hash=_digest(token)))
+    session.commit()
+    return token
+
+
+def session_user(session: Session, token: str) -> User | None:
+    """The active user of a live session, or None once it ended or ran out."""
+    found = session.execute(
+        select(User, UserSession.created_at).join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == _digest(token), UserSession.ended_at.is_(None))
+    ).first()
+    if found is None or not found[0].active:
+        return None
+    if as_utc(found[1]) < utcnow() - SESSION_LIFETIME:
+        return None
+    return found[0]
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(update(UserSession).where(UserSession.token_hash == _digest(token))
+                    .values(ended_at=utcnow()))
+    session.commit()
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every session of `user` (signed out everywhere, or the account disabled)."""
+    ended = session.execute(update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)).values(ended_at=utcnow()))
+    session.commit()
+    return ended.rowcount
 
 
 def set_password(session: Session, user: User, password: str) -> None:

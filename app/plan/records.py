@@ -108,6 +108,21 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+class UserSession(Base):
+    """A signed-in browser. Its cookie carries a random token, of which only the SHA-256 is
+    kept: ending the session here ends it for every server process at once, and a copy
+    of the cookie kept from before stops working."""
+
+    __tablename__ = "user_session"
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class SignInThrottle(Base):
     """Failed sign-ins per attempted name, known account or not, so that a lockout says
     nothing about which names exist and holds across server processes."""

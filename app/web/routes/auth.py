@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from app.accounts import users
 from app.accounts.auth import sign_in, sign_out
 from app.plan.models import utcnow
-from app.web.deps import SessionDep
+from app.web.deps import SessionDep, SignedInUser
 from app.web.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -63,14 +63,24 @@ def login(
         context = {"values": {"username": username, "next": safe_next(next)},
                    "errors": {"": error}}
         return render(request, "auth/login.html", context, status_code=401, session=session)
-    sign_in(request, user)
+    sign_in(request, session, user)
     flash(request, f"Signed in as {user.username}.")
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request):
+def logout(request: Request, session: SessionDep):
     """End the session."""
-    sign_out(request)
+    sign_out(request, session)
     flash(request, "Signed out.")
     return RedirectResponse("/", status_code=303)
+
+
+@router.post("/account/sessions/end")
+def sign_out_everywhere(request: Request, session: SessionDep, user: SignedInUser):
+    """End every session of this account, this one included: for a lost laptop, or a
+    password seen by someone else."""
+    ended = users.end_sessions(session, user)
+    sign_out(request, session)
+    flash(request, f"Signed out everywhere ({ended} session{'' if ended == 1 else 's'} ended).")
+    return RedirectResponse("/login", status_code=303)
