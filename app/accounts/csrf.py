@@ -13,6 +13,8 @@ from urllib.parse import parse_qs
 
 from jinja2 import pass_context
 from markupsafe import Markup
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -149,7 +151,11 @@ async def _form_token(scope: Scope, receive: Receive, content_type: str,
     if content_type.startswith("application/x-www-form-urlencoded"):
         values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(FIELD)
         return values[0] if values else None
-    form = await Request(scope, receive).form()
+    try:
+        form = await Request(scope, receive).form()
+    except (MultiPartException, HTTPException, KeyError):
+        # A multipart body without a boundary, or malformed: it carries no token.
+        return None
     try:
         value = form.get(FIELD)
         return value if isinstance(value, str) else None

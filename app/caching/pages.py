@@ -70,7 +70,11 @@ class PageCache:
         if "authorization" in headers or self._private(headers.get("cookie")):
             await self.app(scope, receive, send)
             return
-        version = (await _version(scope["app"])).token
+        try:
+            version = (await _version(scope["app"])).token
+        except Exception:  # the database is away: the route will say so (503)
+            await self.app(scope, receive, send)
+            return
         variant = tuple(headers.get(h, "") for h in VARIANT_HEADERS)
         address = (scope["path"], scope["query_string"], variant)
         digest = hashlib.blake2b(repr((build_id(), version, address)).encode(), digest_size=12)

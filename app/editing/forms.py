@@ -48,6 +48,8 @@ HIDDEN = {"id", "key", *UNRECORDED, "disputed", "claim_count", "sha256"}
 EVIDENCE = ("source_id", "quote", "reason")
 #: Bounds of numeric columns, by name.
 BOUNDS = {"latitude": (-90, 90), "longitude": (-180, 180)}
+#: The largest whole number a column holds on every database (PostgreSQL's `integer`).
+MAX_INT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ def _type(field: FormField) -> Any:
                                                     max_length=field.max_length)]
             return text
         case "integer":
-            return Annotated[int, Field(ge=0)]
+            return Annotated[int, Field(ge=0, le=MAX_INT)]
         case "decimal":
             low, high = BOUNDS.get(field.name, (None, None))
             return Annotated[float, Field(ge=low, le=high, allow_inf_nan=False)]
@@ -177,9 +179,9 @@ def _type(field: FormField) -> Any:
         case "vocab":
             return vocab_value(field.vocab, field.label.lower())
         case "ref":
-            return Annotated[int, Field(gt=0)]
+            return Annotated[int, Field(gt=0, le=MAX_INT)]
         case "refs":
-            return list[Annotated[int, Field(gt=0)]]
+            return list[Annotated[int, Field(gt=0, le=MAX_INT)]]
         case "checkbox":
             return bool
     raise AssertionError(field.widget)

@@ -1,16 +1,20 @@
 """The application: middleware, static files, routers and error pages."""
 
+import math
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import (
     http_exception_handler,
-    request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -19,7 +23,7 @@ from app.accounts.auth import current_user
 from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
 from app.plan.kinds import KINDS
-from app.web.middleware import AsOfMiddleware, WritingMiddleware
+from app.web.middleware import AsOfMiddleware, HeadMiddleware, WritingMiddleware
 from app.web.routes import (
     account,
     admin_users,
@@ -28,6 +32,7 @@ from app.web.routes import (
     changes,
     editing,
     evidence,
+    health,
     history,
     importing,
     maps,
@@ -51,6 +56,26 @@ def _csrf_rejection(request: Request):
                "Go back, reload the page and try again.")
     return render(request, "error.html", {"status": 403, "message": message},
                   block="content", status_code=403)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _unavailable(request: Request) -> Response:
+    """The database cannot be reached: say so, and when to try again; never a 500."""
+    headers = {"Retry-After": "5"}
+    message = "The database cannot be reached just now. Try again in a few seconds."
+    if not _wants_html(request):
+        return JSONResponse({"detail": message}, 503, headers=headers)
+    return HTMLResponse(f"<!doctype html><html lang=en><title>Unavailable</title>"
+                        f"<h1>Unavailable</h1><p>{message}</p></html>", 503, headers=headers)
 
 
 def create_app() -> FastAPI:
@@ -83,7 +108,10 @@ def create_app() -> FastAPI:
     app.add_middleware(PageCache, paths=public_paths(KINDS),
                        private_cookies=settings.private_cookies,
                        max_bytes=settings.page_cache_mb * 1024 * 1024)
+    # Around everything: a HEAD is served as the GET it stands for, cached ones included.
+    app.add_middleware(HeadMiddleware)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
+    app.include_router(health.router)
     app.include_router(overview.router)
     app.include_router(auth.router)
     app.include_router(admin_users.router)
@@ -110,6 +138,16 @@ def create_app() -> FastAPI:
             swagger_favicon_url=static_url("vendor/swagger-ui/favicon-32x32.png"),
         )
 
+    @app.exception_handler(MultiPartException)
+    async def bad_multipart(request: Request, exc: MultiPartException):
+        return JSONResponse({"detail": f"Malformed form data: {exc.message}"}, 400)
+
+    @app.exception_handler(DBAPIError)
+    async def database_down(request: Request, exc: DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            return _unavailable(request)
+        raise exc
+
     @app.exception_handler(HTTPException)
     async def html_http_error(request: Request, exc: HTTPException):
         if not _wants_html(request):
@@ -131,7 +169,8 @@ def create_app() -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def html_validation_error(request: Request, exc: RequestValidationError):
         if not _wants_html(request):
-            return await request_validation_exception_handler(request, exc)
+            # The refused values go back as JSON can hold them (NaN cannot be sent raw).
+            return JSONResponse({"detail": jsonable_encoder(_json_safe(exc.errors()))}, 422)
         problems = [
             f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()
         ]

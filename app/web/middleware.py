@@ -132,3 +132,25 @@ class WritingMiddleware:
             await self.app(scope, receive, send)
         finally:
             WRITING.reset(token)
+
+
+class HeadMiddleware:
+    """HEAD wherever GET works: the GET response's status and headers, without its body
+    (routes declare GET only)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
