@@ -35,7 +35,7 @@ def test_sign_in_and_out(page: Page, live_server: str, create_user, artifacts) -
     expect(page.locator("#new-token")).to_have_text(re.compile(r"^pp_"))
     expect(page.locator("tbody th")).to_have_text(["from htmx"])
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.locator(".notice")).to_have_text("Signed out.")
     expect(page.locator("#signed-in-user")).to_have_count(0)
     expect(page.locator(".account").get_by_role("link", name="Sign in")).to_be_visible()
