@@ -142,6 +142,9 @@ def test_a_disagreeing_claim_makes_the_row_disputed_everywhere(session, client,
     assert "How the figure is chosen" in page.select_one("p.rule").text
     listing = soup(client.get("/deployments?disputed=yes"))
     assert listing.select_one("tbody .badge.disputed")
+    # Totals say how many of the rows they add are disputed.
+    troops = soup(client.get("/")).select_one("#h-troops").find_parent("section")
+    assert "1 disputed" in troops.select_one("tbody").text
 
     # Preferring the report's claim brings its figure back; the dispute stays on record.
     report_claim = next(c for c in client.get(f"/api/v1/deployments/{force.id}/claims").json()
