@@ -86,3 +86,18 @@ def test_without_its_database_every_route_answers_503_with_retry_after():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_each_request_is_logged_once_with_the_id_it_is_answered_with(client, caplog):
+    caplog.set_level("INFO", logger="peaceplan.access")
+    response = client.get("/assets?country=US")
+    request_id = response.headers["x-request-id"]
+    lines = [json.loads(r.getMessage()) for r in caplog.records
+             if r.name == "peaceplan.access" and getattr(r, "request_id", None) == request_id]
+    assert len(lines) == 1
+    assert (lines[0]["method"], lines[0]["path"], lines[0]["status"]) == ("GET", "/assets", 200)
+    # A caller's own id is kept, one that is not a plain token is replaced.
+    assert client.get("/", headers={"X-Request-ID": "trace-42"}).headers["x-request-id"] == \
+        "trace-42"
+    assert client.get("/", headers={"X-Request-ID": "<script>"}).headers["x-request-id"] != \
+        "<script>"

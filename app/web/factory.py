@@ -1,5 +1,6 @@
 """The application: middleware, static files, routers and error pages."""
 
+import logging
 import math
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -23,7 +24,12 @@ from app.accounts.auth import current_user
 from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
 from app.plan.kinds import KINDS
-from app.web.middleware import AsOfMiddleware, HeadMiddleware, WritingMiddleware
+from app.web.middleware import (
+    AsOfMiddleware,
+    HeadMiddleware,
+    RequestLogMiddleware,
+    WritingMiddleware,
+)
 from app.web.routes import (
     account,
     admin_users,
@@ -78,8 +84,20 @@ def _unavailable(request: Request) -> Response:
                         f"<h1>Unavailable</h1><p>{message}</p></html>", 503, headers=headers)
 
 
+def _access_log() -> None:
+    """The access log goes to standard error, one JSON line per request, unless the host
+    configured the `peaceplan.access` logger itself."""
+    log = logging.getLogger("peaceplan.access")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
+    _access_log()
     app = FastAPI(
         title="Peaceplan API",
         version="1",
@@ -108,8 +126,10 @@ def create_app() -> FastAPI:
     app.add_middleware(PageCache, paths=public_paths(KINDS),
                        private_cookies=settings.private_cookies,
                        max_bytes=settings.page_cache_mb * 1024 * 1024)
-    # Around everything: a HEAD is served as the GET it stands for, cached ones included.
+    # Around everything: a HEAD is served as the GET it stands for, cached ones included,
+    # and every request, cached or not, is logged with its id.
     app.add_middleware(HeadMiddleware)
+    app.add_middleware(RequestLogMiddleware)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(overview.router)

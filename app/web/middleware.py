@@ -6,8 +6,13 @@ builds a link has to know about `as_of`, including pages and forms added later. 
 `TIMELESS` addresses, and a link marked `data-present`, are left as they are.
 """
 
+import json
+import logging
 import re
+import time
+import uuid
 
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -154,3 +159,45 @@ class HeadMiddleware:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+ACCESS_LOG = logging.getLogger("peaceplan.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestLogMiddleware:
+    """One structured line per request, with an id that is also sent back as
+    `X-Request-ID` (a caller's own id is kept when it is a plain token), so a user's
+    report, the access log and an error's traceback can be matched."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        status = 500
+
+        async def tagged(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged)
+        except Exception:
+            ACCESS_LOG.exception("request failed", extra={"request_id": request_id})
+            raise
+        finally:
+            client = scope.get("client")
+            ACCESS_LOG.info(json.dumps({
+                "request_id": request_id, "method": scope["method"], "path": scope["path"],
+                "status": status, "ms": round(1000 * (time.perf_counter() - started), 1),
+                "client": client[0] if client else None,
+            }), extra={"request_id": request_id})
