@@ -8,8 +8,11 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from app import migrate
 from app.db import get_engine
+from app.loading import seed
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PEACEPLAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -45,3 +48,18 @@ def fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> It
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def seeded_database(backend: str, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[str]:
+    """The URL of a new database at head, seeded, for tests that run app processes on it."""
+    with fresh_database(backend, tmp_path_factory) as url:
+        engine = get_engine(url)
+        migrate.upgrade(engine)
+        with Session(engine) as session:
+            seed.load(session)
+        try:
+            yield url
+        finally:
+            engine.dispose()

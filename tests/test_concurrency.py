@@ -10,14 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import migrate
 from app.accounts import users
 from app.db import get_engine
-from app.loading import seed
 from app.plan.models import Asset
 from app.plan.records import User
 from app.plan.vocab import Role
-from tests.databases import fresh_database
+from tests.databases import seeded_database
 from tests.live import app_process
 
 RACERS = 40
@@ -32,11 +30,8 @@ def _token(session: Session) -> str:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_saves_racing_for_one_row_get_one_200_and_409s(backend, tmp_path_factory):
-    with fresh_database(backend, tmp_path_factory) as url:
-        engine = get_engine(url)
-        migrate.upgrade(engine)
-        with Session(engine) as session:
-            seed.load(session)
+    with seeded_database(backend, tmp_path_factory) as url:
+        with Session(get_engine(url)) as session:
             token = _token(session)
             drone = session.scalars(select(Asset).where(Asset.key == "european-drones")).one()
             drone_id = drone.id
@@ -69,4 +64,3 @@ def test_saves_racing_for_one_row_get_one_200_and_409s(backend, tmp_path_factory
             final = httpx.get(f"{one}/api/v1/assets/{drone_id}").json()
             assert final["version"] == item["version"] + 1
             assert final["role"].startswith("Saved by racer ")
-        engine.dispose()

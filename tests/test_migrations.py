@@ -6,13 +6,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlalchemy.orm import Session
 
 from app import migrate
 from app.db import get_engine
-from app.loading import seed
 from app.plan.models import Base
-from tests.databases import BACKENDS, fresh_database
+from tests.databases import BACKENDS, fresh_database, seeded_database
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -135,11 +133,7 @@ def test_every_citation_becomes_a_claim_and_no_figure_changes(backend, tmp_path_
 def test_a_seeded_database_goes_down_to_base(backend, tmp_path_factory):
     # SQLite rebuilds a table to alter it: with foreign keys enforced, dropping the old
     # copy failed (or cascaded to the rows linked to it).
-    with fresh_database(backend, tmp_path_factory) as url:
+    with seeded_database(backend, tmp_path_factory) as url:
         engine = get_engine(url)
-        migrate.upgrade(engine)
-        with Session(engine) as session:
-            seed.load(session)
         migrate.downgrade(engine)
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
-        engine.dispose()

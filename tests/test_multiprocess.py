@@ -8,14 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import migrate
 from app.accounts import users
 from app.db import get_engine
-from app.loading import seed
 from app.plan.models import Plan, Source
 from app.plan.records import User
 from app.plan.vocab import Role
-from tests.databases import fresh_database
+from tests.databases import seeded_database
 from tests.live import app_process
 
 FILTER = "/assets?country=FR&asset_type=drone"
@@ -56,25 +54,20 @@ def snapshot(base: str) -> dict:
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_a_write_through_one_process_is_read_through_the_other(backend, tmp_path_factory):
-    with fresh_database(backend, tmp_path_factory) as url:
-        engine = get_engine(url)
-        migrate.upgrade(engine)
-        with Session(engine) as session:
-            seed.load(session)
-        with app_process(url) as writer, app_process(url) as reader:
-            before = [snapshot(writer), snapshot(reader)]
-            assert before[0] == before[1]  # cached in both processes from here
-            assert snapshot(reader) == before[1]
-            write(url, writer)
-            for base in (reader, writer):
-                after = snapshot(base)
-                assert after["total"] == before[0]["total"] + 3
-                assert after["html_total"] == before[0]["html_total"] + 3
-                assert after["posture"].get("standby", 0) == (
-                    before[0]["posture"].get("standby", 0) + 1)
-                assert after["posture"]["monitoring"] == (
-                    before[0]["posture"].get("monitoring", 0) + 2)
-                old = httpx.get(base + FILTER, headers={"HX-Request": "true",
-                                                        "If-None-Match": before[0]["etag"]})
-                assert old.status_code == 200 and old.headers["etag"] == after["etag"]
-        engine.dispose()
+    with (seeded_database(backend, tmp_path_factory) as url, app_process(url) as writer,
+          app_process(url) as reader):
+        before = [snapshot(writer), snapshot(reader)]
+        assert before[0] == before[1]  # cached in both processes from here
+        assert snapshot(reader) == before[1]
+        write(url, writer)
+        for base in (reader, writer):
+            after = snapshot(base)
+            assert after["total"] == before[0]["total"] + 3
+            assert after["html_total"] == before[0]["html_total"] + 3
+            assert after["posture"].get("standby", 0) == (
+                before[0]["posture"].get("standby", 0) + 1)
+            assert after["posture"]["monitoring"] == (
+                before[0]["posture"].get("monitoring", 0) + 2)
+            old = httpx.get(base + FILTER, headers={"HX-Request": "true",
+                                                    "If-None-Match": before[0]["etag"]})
+            assert old.status_code == 200 and old.headers["etag"] == after["etag"]

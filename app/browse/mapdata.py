@@ -138,7 +138,7 @@ def feature(point: SitePoint) -> dict[str, Any]:
                 {"id": c.source.id, "title": c.source.title,
                  "url": f"/sources/{c.source.id}" + (f"#q-{c.id}" if c.quote else ""),
                  "published": format_date(c.source.published_on),
-                 "outlet": c.source.publisher or "unnamed outlet"}
+                 "outlet": c.source.outlet}
                 for c in point.citations
             ],
         },

@@ -43,9 +43,6 @@ from app.plan.vocab import CountryCode, vocab_value
 #: Columns nobody types: the id, the seed key, timestamps, the row version, and what is
 #: worked out from other values (a figure's claims, a text's fingerprint).
 HIDDEN = {"id", "key", *UNRECORDED, "disputed", "claim_count", "sha256"}
-#: The fields that cite a source for a row's values: on a new row, and on an edit that
-#: changes a figure.
-EVIDENCE = ("source_id", "quote", "reason")
 #: Bounds of numeric columns, by name.
 BOUNDS = {"latitude": (-90, 90), "longitude": (-180, 180)}
 #: The largest whole number a column holds on every database (PostgreSQL's `integer`).

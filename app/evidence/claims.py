@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.plan.models import Asset, Citation, Deployment, ForceLevel
 from app.plan.quantities import Range, format_range
-from app.plan.vocab import Rank
+from app.plan.vocab import Rank, Stage
 
 #: The figures of each kind of row that claims are about: a range, or the stage.
 FIGURES: dict[type, tuple[str, ...]] = {
@@ -150,19 +150,21 @@ class Figure:
 
     @property
     def text(self) -> str:
-        if self.pick is None:
-            return "no claim"
-        if self.name == STAGE:
-            return self.pick.stage.label if self.pick.stage else "no stage"
-        return describe(self.pick)
+        return "no claim" if self.pick is None else describe(self.pick)
 
 
 def describe(claim: Any) -> str:
-    """A claim's range in words, with its best estimate where it gives one."""
-    if claim.field == STAGE:
-        return claim.stage.label if claim.stage else "no stage"
-    text = format_range(claim.low, claim.high)
-    return f"{text} (best {claim.best:,})" if claim.best is not None else text
+    return say(claim.field, claim.low, claim.high, claim.best, claim.stage)
+
+
+def say(field: str | None, low: int | None, high: int | None, best: int | None,
+        stage: str | None) -> str:
+    """What a claim says, in words: its stage, or its range with the best estimate where
+    it gives one. From a claim's columns, or from a revision's record of them."""
+    if field == STAGE:
+        return Stage(stage).label if stage else "no stage"
+    text = format_range(low, high)
+    return f"{text} (best {best:,})" if best is not None else text
 
 
 def figures(model: type, claims: Sequence[Any], labels: dict[str, str]) -> list[Figure]:

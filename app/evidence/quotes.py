@@ -9,6 +9,7 @@ nothing else is forgiven, so a quote shown is a quote the source holds.
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 #: Characters kept either side of a quote, enough to tell the same words said twice apart.
@@ -34,6 +35,7 @@ def fingerprint(text: str | None) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
 
 
+@lru_cache(maxsize=16)
 def _normalise(text: str) -> tuple[str, list[int]]:
     """The text with each run of whitespace as one space and quote marks made straight,
     and for each of its characters the offset of the character it came from."""

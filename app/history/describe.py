@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import Date
 from sqlalchemy.sql.sqltypes import Enum as EnumType
 
+from app.evidence import claims
 from app.history import record
 from app.history.asof import FOREVER, Subject, state_at
 from app.plan.kinds import KINDS, Kind
@@ -231,7 +232,4 @@ def claim_part(data: dict | None, key: str) -> str:
 
 def claimed(data: dict) -> str:
     """What a claim says, from its recorded fields."""
-    if data.get("field") == "stage":
-        return str(data.get("stage") or "not given")
-    text = format_range(data.get("low"), data.get("high"))
-    return f"{text} (best {data['best']:,})" if data.get("best") is not None else text
+    return claims.say(*(data.get(k) for k in ("field", "low", "high", "best", "stage")))

@@ -135,6 +135,11 @@ class Source(Versioned, Base):
     cited_in_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
     cited_in: Mapped["Source | None"] = relationship(remote_side="Source.id")
 
+    @property
+    def outlet(self) -> str:
+        """Who published it, as every citation names it."""
+        return self.publisher or "unnamed outlet"
+
 
 class Citation(Versioned, Base):
     """A link from one fact row (any kind) to a source, with the words that support it.

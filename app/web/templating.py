@@ -29,20 +29,15 @@ templates.env.globals.update(kinds=KINDS, nav=NAV, site_kinds=list(SiteKind),
                              static_url=static_url, **csrf.TEMPLATE_GLOBALS)
 
 
-def outlet(source: Any) -> str:
-    """Who published a source, named as a citation names it."""
-    return source.publisher or "unnamed outlet"
-
-
 def cited(source: Any) -> str:
     """A source as a citation names it: its outlet and its date, never a bare date."""
     when = format_date(source.published_on) if source.published_on else "undated"
-    return f"{outlet(source)}, {when}"
+    return f"{source.outlet}, {when}"
 
 
 templates.env.filters.update(
     range=lambda r: format_range(r.low, r.high), day=format_date, country=country_name,
-    outlet=outlet, cited=cited,
+    cited=cited,
     claimed=lambda pair: format_range(*pair),
     vocab_option=lambda member: (member.value, member.label),
     claim_option=lambda name, figures: (name, next(f.label for f in figures if f.name == name)),

@@ -93,7 +93,7 @@ def page_model(kind: Kind, item: type[BaseModel]) -> type[BaseModel]:
 
 def _cited_as(source: Any) -> str:
     when = source.published_on.isoformat() if source.published_on else "undated"
-    return f"{source.publisher or 'unnamed outlet'}, {when}"
+    return f"{source.outlet}, {when}"
 
 
 def _citation(c: Citation) -> CitationOut:
@@ -113,10 +113,7 @@ def _claim(c: Citation, shown: set[int]) -> ClaimOut:
 
 
 def _shown_ids(model: type, found: list[Citation]) -> set[int]:
-    picks = [claims.shown_stage(about) if name == claims.STAGE else claims.shown(about)
-             for name in claims.fields_of(model)
-             for about in [[c for c in found if c.field == name]]]
-    return {p.id for p in picks if p is not None}
+    return {f.pick.id for f in claims.figures(model, found, {}) if f.pick is not None}
 
 
 def _item(kind: Kind, row: Any, cited: dict[int, list[Citation]]) -> dict[str, Any]:

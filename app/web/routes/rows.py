@@ -75,7 +75,7 @@ def _cite(citation: Citation) -> str:
     source = citation.source
     published = source.published_on.isoformat() if source.published_on else "undated"
     quote = f': "{citation.quote}"' if citation.quote else ""
-    return f"{source.publisher or 'unnamed outlet'}, {published}, {source.title}{quote}"
+    return f"{source.outlet}, {published}, {source.title}{quote}"
 
 
 def render_list(request: Request, session: Session, kind: Kind, *, path: str | None = None,
