@@ -118,7 +118,10 @@ def serve(
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Peaceplan on http://{host}:{port}  (database: {get_engine().url!r})")
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                reload=reload, log_level="info")
+                reload=reload, log_level="info",
+                # The app believes forwarded headers from TRUSTED_PROXIES only, not
+                # uvicorn's default of any local peer.
+                proxy_headers=False)
 
 
 def main() -> None:

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     # Send the session cookie over HTTPS only (set it when serving behind TLS).
     session_https_only: bool = False
     session_max_age: int = 7 * 24 * 3600
+    #: Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: comma-separated
+    #: addresses or networks ("10.0.0.0/8, 127.0.0.1"). Empty: the peer is the client, so
+    #: nobody can pick the address that sign-in throttling counts against.
+    trusted_proxies: str = ""
     #: Cookies that make a request personal (a signed-in session): such requests bypass
     #: the shared page cache and get no ETag.
     private_cookies: list[str] = [SESSION_COOKIE]

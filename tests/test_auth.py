@@ -5,12 +5,16 @@ import re
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from app.accounts import users
+from app.accounts import throttle, users
+from app.config import get_settings
+from app.db import get_session
 from app.plan.models import utcnow
 from app.plan.records import SignInThrottle, User
 from app.plan.vocab import Role
+from app.web.factory import create_app
 from app.web.routes.auth import safe_next
 from tests.conftest import APP_HASHER, csrf_token_of, sign_in
 from tests.factories import PASSWORD, make_user
@@ -87,45 +91,124 @@ def test_next_from_the_form_is_checked(client, session):
     assert response.headers["location"] == "/"
 
 
+def _pair(session, name, address="testclient"):
+    return session.get(SignInThrottle, (throttle.PAIR, f"{address} {name}"))
+
+
 @pytest.mark.parametrize("username", ["alice", "nobody"])
-def test_repeated_failures_lock_the_name(client, session, username):
+def test_repeated_failures_lock_the_name_for_that_address(client, session, username):
     make_user(session, "alice")
-    for _ in range(users.FREE_FAILURES - 1):
+    free = throttle.FREE[throttle.PAIR]
+    for _ in range(free - 1):
         assert "is wrong" in _login(client, username, "wrong password").text
     response = _login(client, username, "wrong password")
     message = soup(response).select_one(".problems").text
     assert response.status_code == 401
-    assert re.search(r"Too many failed sign-ins for this name\. Try again after "
-                     r"\d\d:\d\d UTC \(in about 1 minute\)\.", message)
-    # While locked, even the right password is refused, and says when to retry.
+    assert re.search(r"Too many failed sign-ins for this name from your network address\. "
+                     r"Try again after \d\d:\d\d UTC \(in about 1 minute\)\.", message)
+    # While locked, even the right password is refused from here, and says when to retry.
     response = _login(client, username, PASSWORD)
     assert "Try again after" in response.text and response.status_code == 401
-    throttle = session.get(SignInThrottle, username)
-    assert throttle.failures == users.FREE_FAILURES
+    assert _pair(session, username).failures == free
 
-    # Once the lockout has passed, the right password works and the count is cleared.
+    # Once the lockout has passed, the right password works and the pair is forgotten.
     session.execute(update(SignInThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
     session.commit()
     if username == "alice":
         assert _login(client, "alice", PASSWORD).status_code == 303
-        assert session.get(SignInThrottle, "alice") is None
+        assert _pair(session, "alice") is None
+
+
+def _from(app, address):
+    """A client whose requests come from `address`, as seen through a trusted proxy."""
+    return TestClient(app, headers={"X-Forwarded-For": address})
+
+
+@pytest.fixture
+def proxied_app(monkeypatch, session):
+    """An app that believes the test client's X-Forwarded-For, as one behind a proxy does."""
+    monkeypatch.setenv("TRUSTED_PROXIES", "testclient")
+    get_settings.cache_clear()
+    try:
+        app = create_app()
+    finally:
+        get_settings.cache_clear()
+    app.dependency_overrides[get_session] = lambda: session
+    return app
+
+
+def test_a_stranger_cannot_lock_the_owner_out(proxied_app, session):
+    make_user(session, "alice")
+    stranger, owner = _from(proxied_app, "203.0.113.7"), _from(proxied_app, "198.51.100.2")
+    for _ in range(throttle.FREE[throttle.PAIR] + 2):
+        response = _login(stranger, "alice", "wrong password")
+    assert "Too many failed sign-ins" in response.text
+    assert _login(stranger, "alice", PASSWORD).status_code == 401  # locked for the stranger
+    assert _login(owner, "alice", PASSWORD).status_code == 303  # not for the owner
+    assert _pair(session, "alice", "203.0.113.7").locked_until is not None
+
+
+def test_an_address_spraying_names_is_locked_for_every_name(proxied_app, session):
+    make_user(session, "alice")
+    sprayer = _from(proxied_app, "203.0.113.9")
+    for number in range(throttle.FREE[throttle.ADDRESS]):
+        response = _login(sprayer, f"guess{number}", "wrong password")
+    assert "Too many failed sign-ins from your network address" in response.text
+    assert _login(sprayer, "alice", PASSWORD).status_code == 401
+    assert _login(_from(proxied_app, "198.51.100.2"), "alice", PASSWORD).status_code == 303
+
+
+def test_forwarded_addresses_are_ignored_unless_the_proxy_is_trusted(client, session):
+    make_user(session, "alice")
+    for number in range(throttle.FREE[throttle.PAIR]):
+        _login(client, "alice", "wrong password",
+               headers={"X-Forwarded-For": f"198.51.100.{number}"})
+    # Counted against the real peer, whatever the header claimed.
+    assert _pair(session, "alice").failures == throttle.FREE[throttle.PAIR]
+
+
+def test_a_name_guessed_from_everywhere_is_slowed_not_locked(session):
+    make_user(session, "alice")
+    now = utcnow()
+    delays = []
+    for number in range(throttle.NAME_FREE + 8):
+        throttle.failed(session, throttle.Attempt("alice", f"198.51.100.{number}"), now)
+        delays.append(throttle.delay(session, throttle.Attempt("alice", "192.0.2.1")))
+    assert delays[: throttle.NAME_FREE - 1] == [0.0] * (throttle.NAME_FREE - 1)
+    assert delays[throttle.NAME_FREE - 1 : throttle.NAME_FREE + 2] == [0.25, 0.5, 1.0]
+    assert delays[-1] == throttle.LONGEST_DELAY
+    # Slowed, but the right password still works from a new address.
+    assert users.authenticate(session, "alice", PASSWORD, "192.0.2.1").username == "alice"
 
 
 def test_lockouts_grow_and_are_capped(session):
     make_user(session, "alice")
     now = utcnow()
+    attempt = throttle.Attempt("alice", "192.0.2.1")
     lengths = []
-    for _ in range(users.FREE_FAILURES + 10):
-        until = users._record_failure(session, "alice", now)
-        lengths.append(until and until - now)
-    assert lengths[: users.FREE_FAILURES - 1] == [None] * (users.FREE_FAILURES - 1)
-    assert lengths[users.FREE_FAILURES - 1 : users.FREE_FAILURES + 2] == [
+    free = throttle.FREE[throttle.PAIR]
+    for _ in range(free + 10):
+        locked = throttle.failed(session, attempt, now)
+        lengths.append(locked and locked.until - now)
+    assert lengths[: free - 1] == [None] * (free - 1)
+    assert lengths[free - 1 : free + 2] == [
         timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
-    assert lengths[-1] == users.LONGEST_LOCKOUT
+    assert lengths[-1] == throttle.LONGEST_LOCKOUT
     # After a quiet spell the count starts again.
-    later = now + users.FORGET_AFTER + timedelta(minutes=1)
-    assert users._record_failure(session, "alice", later) is None
-    assert session.get(SignInThrottle, "alice").failures == 1
+    later = now + throttle.FORGET_AFTER + timedelta(minutes=1)
+    assert throttle.failed(session, attempt, later) is None
+    assert _pair(session, "alice", "192.0.2.1").failures == 1
+
+
+def test_a_new_password_forgets_the_failures_against_the_old(session):
+    user = make_user(session, "alice")
+    for number in range(3):
+        throttle.failed(session, throttle.Attempt("alice", f"198.51.100.{number}"))
+    throttle.failed(session, throttle.Attempt("bob", "198.51.100.0"))
+    users.set_password(session, user, "a brand new password")
+    left = {(row.scope, row.subject) for row in session.scalars(select(SignInThrottle))}
+    assert left == {("address", f"198.51.100.{n}") for n in range(3)} | {
+        ("pair", "198.51.100.0 bob"), ("name", "bob")}
 
 
 def test_disabled_account_cannot_sign_in_and_its_session_ends(client, session):

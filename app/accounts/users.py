@@ -1,4 +1,4 @@
-"""Accounts: their input rules, password hashes, sign-in throttling and API tokens.
+"""Accounts: their input rules, password hashes, sign-in and API tokens.
 
 Every account query and write lives here; routes and the console command call these.
 """
@@ -6,17 +6,18 @@ Every account query and write lives here; routes and the console command call th
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from pwdlib import PasswordHash
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.accounts import throttle
 from app.plan.models import as_utc, utcnow
-from app.plan.records import ApiToken, SignInThrottle, User, UserSession
+from app.plan.records import ApiToken, User, UserSession
 from app.plan.vocab import Role
 
 MIN_PASSWORD = 10
@@ -203,82 +204,41 @@ def end_sessions(session: Session, user: User) -> int:
 
 def set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
-    session.execute(delete(SignInThrottle).where(SignInThrottle.username == user.username))
+    throttle.forget_name(session, user.username)
     session.commit()
 
 
 # --- Sign-in ---
-
-FREE_FAILURES = 5  # the fifth failure in a row locks the name
-FIRST_LOCKOUT = timedelta(minutes=1)  # doubles with each further failure
-LONGEST_LOCKOUT = timedelta(hours=1)
-FORGET_AFTER = timedelta(hours=1)  # a quiet hour resets the count
-
-
-class LockedOut(Exception):
-    def __init__(self, until: datetime):
-        super().__init__(f"locked until {until.isoformat()}")
-        self.until = until
 
 
 class AccountDisabled(Exception):
     pass
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The user these credentials name, or None. Raises LockedOut while the name is
-    locked (checking no password), AccountDisabled for a right password on a disabled
-    account. Unknown names and wrong passwords are counted alike."""
-    name = normalize(username)
-    now = utcnow()
-    throttle = session.get(SignInThrottle, name)
-    if throttle and throttle.locked_until and as_utc(throttle.locked_until) > now:
-        raise LockedOut(as_utc(throttle.locked_until))
-    user = session.scalar(select(User).where(User.username == name))
+def authenticate(session: Session, username: str, password: str, address: str = ""
+                 ) -> User | None:
+    """The user these credentials name, or None. Raises throttle.LockedOut while the name
+    is locked for this address, or the address for every name (checking no password), and
+    AccountDisabled for a right password on a disabled account. Unknown names and wrong
+    passwords are counted alike. Any delay (throttle.delay) is the caller's to wait, so
+    that waiting holds no thread."""
+    attempt = throttle.Attempt(normalize(username), address)
+    throttle.check(session, attempt)
+    user = session.scalar(select(User).where(User.username == attempt.name))
     hasher = _hasher()
     valid, new_hash = hasher.verify_and_update(password, user.password_hash if user else
                                                DECOY_HASH)
     if user is None or not valid:
-        until = _record_failure(session, name, now)
-        if until:
-            raise LockedOut(until)
+        if locked := throttle.failed(session, attempt):
+            raise locked
         return None
     if not user.active:
         raise AccountDisabled
     if new_hash:  # parameters moved on since this hash was made
         user.password_hash = new_hash
-    if throttle:
-        session.delete(throttle)
+    throttle.succeeded(session, attempt)
     session.commit()
     return user
-
-
-def _record_failure(session: Session, name: str, now: datetime) -> datetime | None:
-    """Count a failure in the database (atomically, as other processes may count too);
-    return the end of the lockout it starts, if any."""
-    fresh = SignInThrottle.last_failure_at < now - FORGET_AFTER
-    bump = (update(SignInThrottle).where(SignInThrottle.username == name)
-            .values(failures=case((fresh, 1), else_=SignInThrottle.failures + 1),
-                    last_failure_at=now))
-    if session.execute(bump).rowcount == 0:
-        try:
-            with session.begin_nested():
-                session.add(SignInThrottle(username=name, failures=1, last_failure_at=now))
-        except IntegrityError:
-            session.execute(bump)
-    failures = session.scalar(select(SignInThrottle.failures)
-                              .where(SignInThrottle.username == name))
-    until = None
-    if failures >= FREE_FAILURES:
-        until = now + min(FIRST_LOCKOUT * 2 ** (failures - FREE_FAILURES), LONGEST_LOCKOUT)
-        session.execute(update(SignInThrottle).where(SignInThrottle.username == name)
-                        .values(locked_until=until))
-    # Names nobody tried for a day are forgotten, so guessed names do not pile up.
-    session.execute(delete(SignInThrottle).where(
-        SignInThrottle.last_failure_at < now - timedelta(days=1),
-        or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until < now)))
-    session.commit()
-    return until
 
 
 # --- API tokens ---

@@ -124,14 +124,18 @@ class UserSession(Base):
 
 
 class SignInThrottle(Base):
-    """Failed sign-ins per attempted name, known account or not, so that a lockout says
-    nothing about which names exist and holds across server processes."""
+    """Failed sign-ins counted three ways: per attempted name from one address (`pair`),
+    per address whatever the name (`address`), and per name from anywhere (`name`). Names
+    are counted whether an account has them or not, so a lockout says nothing about which
+    names exist; rows live in the database so that every server process counts alike."""
 
     __tablename__ = "sign_in_throttle"
-    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)
+    #: The name, the address, or "address name" for a pair.
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def __repr__(self) -> str:
-        return f"<SignInThrottle {self.username} {self.failures}>"
+        return f"<SignInThrottle {self.scope} {self.subject!r} {self.failures}>"

@@ -11,19 +11,26 @@ from fastapi.exception_handlers import (
     http_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import csrf
 from app.accounts.auth import current_user
 from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
 from app.plan.kinds import KINDS
+from app.web.headers import SecurityHeadersMiddleware, security_headers
 from app.web.middleware import (
     AsOfMiddleware,
     HeadMiddleware,
@@ -36,6 +43,7 @@ from app.web.routes import (
     api,
     auth,
     changes,
+    docs,
     editing,
     evidence,
     health,
@@ -45,7 +53,7 @@ from app.web.routes import (
     overview,
     rows,
 )
-from app.web.static import STATIC_DIR, CachedStatic, static_url
+from app.web.static import STATIC_DIR, CachedStatic
 from app.web.templating import render
 
 
@@ -126,12 +134,19 @@ def create_app() -> FastAPI:
     app.add_middleware(PageCache, paths=public_paths(KINDS),
                        private_cookies=settings.private_cookies,
                        max_bytes=settings.page_cache_mb * 1024 * 1024)
+    # Outside the page cache and the error pages, so that what they answer carries the
+    # security headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     # Around everything: a HEAD is served as the GET it stands for, cached ones included,
     # and every request, cached or not, is logged with its id.
     app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestLogMiddleware)
+    if settings.trusted_proxies:
+        # First of all, so the log, the throttle and the scheme see the real client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(overview.router)
     app.include_router(auth.router)
     app.include_router(admin_users.router)
@@ -147,16 +162,12 @@ def create_app() -> FastAPI:
     app.include_router(maps.data_router)
     app.include_router(rows.router)
 
-    @app.get("/docs", include_in_schema=False)
-    def api_docs():
-        """Swagger UI from vendored files: the docs work offline and load nothing from a CDN."""
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url,
-            title=f"{app.title}: documentation",
-            swagger_js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
-            swagger_css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
-            swagger_favicon_url=static_url("vendor/swagger-ui/favicon-32x32.png"),
-        )
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        # Answered by the outermost error layer, past every middleware: it brings its own
+        # security headers.
+        return PlainTextResponse("Internal Server Error", 500,
+                                 headers=security_headers(request.url.scheme))
 
     @app.exception_handler(MultiPartException)
     async def bad_multipart(request: Request, exc: MultiPartException):

@@ -1,12 +1,14 @@
 """Sign-in and sign-out."""
 
+import asyncio
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
-from app.accounts import users
+from app.accounts import throttle, users
 from app.accounts.auth import sign_in, sign_out
 from app.plan.models import utcnow
 from app.web.deps import SessionDep, SignedInUser
@@ -27,11 +29,18 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _locked_message(until) -> str:
-    minutes = max(1, round((until - utcnow()).total_seconds() / 60))
-    return (f"Too many failed sign-ins for this name. Try again after "
-            f"{until.strftime('%H:%M')} UTC (in about {minutes} minute"
+def _locked_message(locked: throttle.LockedOut) -> str:
+    minutes = max(1, round((locked.until - utcnow()).total_seconds() / 60))
+    who = ("from your network address" if locked.scope == throttle.ADDRESS
+           else "for this name from your network address")
+    return (f"Too many failed sign-ins {who}. Try again after "
+            f"{locked.until.strftime('%H:%M')} UTC (in about {minutes} minute"
             f"{'' if minutes == 1 else 's'}).")
+
+
+def client_address(request: Request) -> str:
+    """The peer's address, or the client's as a trusted proxy gives it (TRUSTED_PROXIES)."""
+    return request.client.host if request.client else ""
 
 
 @router.get("/login")
@@ -42,28 +51,36 @@ def login_form(request: Request, session: SessionDep, next: str = "/"):
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     session: SessionDep,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ):
-    """Check the name and password; on success start a session and go where asked."""
+    """Check the name and password; on success start a session and go where asked.
+
+    Async so that the delay a much-guessed name imposes holds no worker thread; the
+    database work runs in the thread pool as in any sync route."""
+    attempt = throttle.Attempt(users.normalize(username), client_address(request))
+    if wait := await run_in_threadpool(throttle.delay, session, attempt):
+        await asyncio.sleep(wait)
     error = None
     try:
-        user = users.authenticate(session, username, password)
+        user = await run_in_threadpool(users.authenticate, session, username, password,
+                                       attempt.address)
         if user is None:
             error = WRONG
-    except users.LockedOut as locked:
-        error = _locked_message(locked.until)
+    except throttle.LockedOut as locked:
+        error = _locked_message(locked)
     except users.AccountDisabled:
         error = "This account is disabled. Ask an administrator to enable it."
     if error:
         context = {"values": {"username": username, "next": safe_next(next)},
                    "errors": {"": error}}
-        return render(request, "auth/login.html", context, status_code=401, session=session)
-    sign_in(request, session, user)
+        return await run_in_threadpool(render, request, "auth/login.html", context,
+                                       status_code=401, session=session)
+    await run_in_threadpool(sign_in, request, session, user)
     flash(request, f"Signed in as {user.username}.")
     return RedirectResponse(safe_next(next), status_code=303)
 
