@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     #: Memory per worker for whole responses kept by the page cache (0: keep none, but
     #: still answer If-None-Match with 304).
     page_cache_mb: int = 32
+    #: The longest text a field takes (notes, summaries, quotes), in characters; a
+    #: source's own text, often a whole article or report, may be longer.
+    text_max_length: int = 20_000
+    source_text_max_length: int = 2_000_000
+    #: The largest request body taken, in megabytes (an uploaded source file included).
+    max_body_mb: int = 25
 
     @field_validator("database_url")
     @classmethod

@@ -6,13 +6,19 @@ import os
 import subprocess
 import sys
 import time
+from xml.etree import ElementTree
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from app.config import get_settings
+from app.plan.kinds import KINDS
+from app.plan.models import Stakeholder
 from tests.live import free_port
 from tests.test_api_writes import _json
-from tests.test_editing import _drone
+from tests.test_editing import _drone, _errors, valid_data
+from tests.test_importing import _csv, _upload
 
 
 def test_nan_and_infinity_in_json_are_a_422_naming_the_field(session, editor_client):
@@ -101,3 +107,129 @@ def test_each_request_is_logged_once_with_the_id_it_is_answered_with(client, cap
         "trace-42"
     assert client.get("/", headers={"X-Request-ID": "<script>"}).headers["x-request-id"] != \
         "<script>"
+
+
+# --- Limits: text fields, bodies, query strings, files ---
+
+TEXT_MAX = get_settings().text_max_length
+
+
+def test_every_text_field_has_a_documented_limit(client):
+    """The API documents a maxLength for every text field it takes, so a client can know
+    before sending; a source's own text may be long, everything else is held shorter."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    taken = {name: schema for name, schema in schemas.items()
+             if name.endswith(("New", "EditBody", "In"))}
+    assert len(taken) > 15
+    unbounded = [
+        f"{name}.{field}"
+        for name, schema in taken.items()
+        for field, spec in schema["properties"].items()
+        for option in spec.get("anyOf", [spec])
+        if option.get("type") == "string" and not {"maxLength", "pattern", "enum"} & set(option)
+        and option.get("format") not in ("date", "date-time")
+    ]
+    assert unbounded == []
+    assert schemas["SourceNew"]["properties"]["text"]["anyOf"][0]["maxLength"] == \
+        get_settings().source_text_max_length
+    assert schemas["AssetNew"]["properties"]["role"]["maxLength"] == 300
+
+
+def test_an_overlong_text_is_refused_by_the_form_the_api_and_the_import(
+        session, editor_client, admin_client):
+    body = {**_json(session, "sites"), "note": "x" * (TEXT_MAX + 1)}
+    response = editor_client.post("/api/v1/sites", json=body)
+    assert response.status_code == 422
+    assert [(e["loc"][-1], e["type"].endswith("too_long"))
+            for e in response.json()["detail"]] == [("note", True)]
+    form = editor_client.post("/sites/new", data={**valid_data(session, KINDS["sites"]),
+                                                  "note": "x" * (TEXT_MAX + 1)})
+    assert form.status_code == 422
+    assert "at most 20000 characters" in _errors(form)["note"]
+    text = _csv(session, [("PL", 1, 2)]).replace("Imported drones of PL",
+                                                    "y" * (TEXT_MAX + 1))
+    preview = _upload(admin_client, text)
+    assert preview.status_code == 422 and "at most" in preview.text
+    assert body["note"][:100] not in editor_client.get("/sites").text
+
+
+def test_a_body_over_the_cap_is_a_413_without_being_read(client, editor_client):
+    cap = get_settings().max_body_mb * 1024 * 1024
+    declared = client.post("/api/v1/assets", content=b"{}",
+                           headers={"Content-Type": "application/json",
+                                    "Content-Length": str(cap + 1)})
+    assert declared.status_code == 413 and "MB" in declared.json()["detail"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(cap // (1024 * 1024) + 2):
+            yield b"a" * (1024 * 1024)
+    for path in ("/api/v1/assets", "/assets/new", "/login"):
+        streamed = editor_client.post(path, content=chunks(),
+                                      headers={"Content-Type": "application/json"
+                                               if path.startswith("/api") else
+                                               "application/x-www-form-urlencoded"})
+        assert streamed.status_code == 413, (path, streamed.status_code)
+
+
+def test_overlong_and_overfull_query_strings_are_refused(client):
+    long = client.get("/assets?q=" + "a" * 9000)
+    assert long.status_code == 414 and "fewer filters" in long.text
+    many = client.get("/api/v1/assets?" + "&".join(["country=FR"] * 250))
+    assert many.status_code == 400 and "parameters" in many.json()["detail"]
+    assert client.get("/assets?" + "&".join(["country=FR"] * 50)).status_code == 200
+
+
+def test_an_import_nested_deep_or_with_a_huge_cell_is_explained(session, admin_client):
+    deep = _upload(admin_client, "[" * 100_000 + "]" * 100_000, name="deep.json")
+    assert deep.status_code == 422 and "nested too deeply" in deep.text
+    nested = _upload(admin_client, json.dumps([{"role": {"a": [1, {"b": 2}]}}]),
+                     name="nested.json")
+    assert nested.status_code == 422
+    huge = _csv(session, [("PL", 1, 2)]).replace("Imported drones of PL", "z" * 140_000)
+    response = _upload(admin_client, huge)
+    assert response.status_code == 422 and "cannot be read" in response.text
+
+
+# --- Characters no store or export can hold ---
+
+UNFIT = "a\x00b\x01c\x08d\x0be\x1ff\ufffeg\uffffh"
+CLEANED = "abcdefgh"
+
+
+def test_unfit_characters_are_dropped_by_every_door_alike(session, editor_client,
+                                                          admin_client):
+    body = {**_json(session, "stakeholders"), "name": "API " + UNFIT,
+            "title": UNFIT + "\tok\n"}
+    created = editor_client.post("/api/v1/stakeholders", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "API " + CLEANED
+    form = editor_client.post("/stakeholders/new", follow_redirects=False,
+                              data={**valid_data(session, KINDS["stakeholders"]),
+                                    "name": "Form " + UNFIT})
+    assert form.status_code == 303, form.text
+    text = _csv(session, [("PL", 1, 2)]).replace("Imported drones of PL", "Import " + UNFIT)
+    preview = _upload(admin_client, text)
+    assert preview.status_code == 200 and "Import " + CLEANED in preview.text
+    names = set(session.scalars(select(Stakeholder.name)))
+    assert {"API " + CLEANED, "Form " + CLEANED} <= names
+    assert session.scalar(select(Stakeholder.title).where(
+        Stakeholder.name == "API " + CLEANED)) == CLEANED + "\tok"
+    feed = editor_client.get("/changes.atom")
+    ElementTree.fromstring(feed.content)  # parses: the feed stays XML
+
+
+def test_the_feed_stays_xml_over_text_saved_before_cleaning(session, client):
+    """Rows written before every door cleaned their text, or by hand, must not break
+    the feed: it drops what XML cannot hold."""
+    stakeholder = session.scalars(select(Stakeholder)).first()
+    stakeholder.name = "Old " + UNFIT.replace("\x00", "")  # PostgreSQL holds no NUL
+    session.commit()
+    feed = client.get("/changes.atom")
+    assert feed.status_code == 200
+    ElementTree.fromstring(feed.content)
+
+
+def test_nul_in_a_search_or_filter_is_no_error(client):
+    for path in ("/assets?q=a%00b", "/api/v1/assets?q=%00", "/assets?country=F%00R",
+                 "/changes.atom?country=%00"):
+        assert client.get(path).status_code < 500, path

@@ -7,20 +7,21 @@ form on a row's page and the API's `/claims` take the same fields, validated by 
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from app.editing import writes
 from app.editing.forms import quote_problem
 from app.evidence import claims
 from app.history import record
+from app.plan import text
 from app.plan.kinds import Kind
 from app.plan.models import Citation, Source
 from app.plan.vocab import Credibility, Rank, Stage
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
-Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                         max_length=5000)]
+Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+                  BeforeValidator(text.cleaned)]
 
 
 class ClaimIn(BaseModel):
@@ -28,7 +29,7 @@ class ClaimIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    field: str = Field(description="The figure: `troops`, `quantity` or `stage`")
+    field: str = Field(max_length=40, description="The figure: `troops`, `quantity` or `stage`")
     source_id: int = Field(gt=0)
     quote: Words | None = Field(None, description="The source's words, as its text has them")
     low: Count | None = None
@@ -40,7 +41,8 @@ class ClaimIn(BaseModel):
     credibility: Credibility = Field(Credibility.CANNOT_JUDGE,
                                      description="Admiralty 1 (confirmed) to 6 (cannot judge)")
     rank: Rank = Rank.NORMAL
-    rank_reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] \
+    rank_reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300),
+                           BeforeValidator(text.cleaned)] \
         | None = Field(None, description="Why a claim is deprecated (required then)")
     reason: Words | None = Field(None, description="Why the claim is added or changed, "
                                  "kept in the history")

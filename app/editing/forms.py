@@ -34,8 +34,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.evidence import claims, quotes
 from app.history.record import COLLECTIONS, UNRECORDED
+from app.plan import text
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Source
 from app.plan.vocab import CountryCode, vocab_value
@@ -124,7 +126,9 @@ def _field(kind: Kind, column) -> FormField:
         return FormField(name, label, "decimal", required,
                          hint=f"From {low} to {high}" if low is not None else None)
     if isinstance(type_, Text):
-        return FormField(name, label, "textarea", required)
+        longest = (get_settings().source_text_max_length if (kind.model, name) == (Source, "text")
+                   else None)
+        return FormField(name, label, "textarea", required, max_length=longest)
     if isinstance(type_, Boolean):
         return FormField(name, label, "checkbox")
     assert isinstance(type_, String), f"no form widget for {kind.slug}.{name}: {type_}"
@@ -159,9 +163,11 @@ def _fields(kind: Kind, creating: bool) -> list[FormField]:
 def _type(field: FormField) -> Any:
     match field.widget:
         case "text" | "textarea":
-            text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                    max_length=field.max_length)]
-            return text
+            longest = field.max_length or get_settings().text_max_length
+            # Cleaned first (a validator given last runs first), then measured.
+            return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                    max_length=longest),
+                             BeforeValidator(text.cleaned)]
         case "integer":
             return Annotated[int, Field(ge=0, le=MAX_INT)]
         case "decimal":

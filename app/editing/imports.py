@@ -71,17 +71,26 @@ def read(text: str, name: str) -> list[dict[str, Any]]:
             records = json.loads(stripped)
         except json.JSONDecodeError as error:
             raise UnreadableFile(f"Not valid JSON: {error}.") from None
+        except RecursionError:
+            raise UnreadableFile("The JSON is nested too deeply: rows are objects of "
+                                 "plain values.") from None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise UnreadableFile("JSON must be an array of objects, one per row.")
         return [{k: _cell(v) for k, v in r.items()} for r in records]
     reader = csv.DictReader(io.StringIO(stripped))
-    if not reader.fieldnames:
-        raise UnreadableFile("The CSV file has no header row.")
     records = []
-    for record in reader:
-        if None in record:
-            raise UnreadableFile(f"Line {reader.line_num} has more cells than the header.")
-        records.append({k.strip(): v for k, v in record.items() if k})
+    try:
+        if not reader.fieldnames:
+            raise UnreadableFile("The CSV file has no header row.")
+        for record in reader:
+            if None in record:
+                raise UnreadableFile(f"Line {reader.line_num} has more cells than the header.")
+            records.append({k.strip(): v for k, v in record.items() if k})
+    except csv.Error as error:
+        # The csv module's own limit on a cell (131,072 characters) is far above any
+        # field's, so a cell it refuses is one no field could take.
+        raise UnreadableFile(f"Near line {reader.line_num}, the CSV cannot be read: "
+                             f"{error}.") from None
     return records
 
 
@@ -129,6 +138,9 @@ def preview(session: Session, slug: str, text: str, name: str = "") -> Preview:
     for number, record in enumerate(records, start=1):
         raw = forms.raw_values(form, _Record(fields(kind, record)))
         values, errors = forms.validate(session, form, raw)
+        if values:  # the preview shows text as it will be stored, cleaned and trimmed
+            raw.update({f.name: values[f.name] for f in form.fields
+                        if f.widget in ("text", "textarea") and values.get(f.name)})
         row = Row(number, raw, values, errors)
         if values and kind.unique:
             key = tuple(str(values.get(n) or "").lower() for n in kind.unique)

@@ -8,6 +8,8 @@ from bs4 import BeautifulSoup
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from app.plan.text import clean
+
 #: Elements whose words are not the document's own.
 NOT_TEXT = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside",
             "form")
@@ -68,7 +70,7 @@ def _pdf(data: bytes) -> str:
 
 def _tidy(text: str) -> str:
     """One paragraph per line group, without the blank runs extraction leaves."""
-    text = text.replace("\r\n", "\n").replace("\x00", "")
+    text = clean(text.replace("\r\n", "\n"))
     lines = [" ".join(line.split()) for line in text.split("\n")]
     out: list[str] = []
     for line in lines:

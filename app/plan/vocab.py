@@ -10,7 +10,7 @@ from functools import cache
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, StringConstraints
 
 
 class Vocab(StrEnum):
@@ -204,13 +204,16 @@ def country_name(code: str) -> str:
 
 
 def _country_code(value: Any) -> str:
-    code = str(value).strip().upper()
+    # Not stripped: forms strip what they read, and the API takes the code as documented.
+    code = str(value).upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
         raise ValueError(f"unknown country code '{value}': use an ISO 3166-1 alpha-2 code")
     return code
 
 
-CountryCode = Annotated[str, BeforeValidator(_country_code)]
+# The pattern documents the input; the validator, which runs first, checks the code.
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"),
+                        BeforeValidator(_country_code)]
 
 
 def vocab_value(enum: type[Vocab], noun: str) -> Any:

@@ -12,7 +12,6 @@ from fastapi.exception_handlers import (
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
-    HTMLResponse,
     JSONResponse,
     PlainTextResponse,
     RedirectResponse,
@@ -31,6 +30,7 @@ from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
 from app.plan.kinds import KINDS
 from app.web.headers import SecurityHeadersMiddleware, security_headers
+from app.web.limits import LimitsMiddleware, plain_refusal, wants_html
 from app.web.middleware import (
     AsOfMiddleware,
     HeadMiddleware,
@@ -58,9 +58,7 @@ from app.web.templating import render
 
 
 def _wants_html(request: Request) -> bool:
-    path = request.url.path
-    return not (path.startswith("/api/") or path.endswith((".csv", ".atom", ".geojson"))
-                or path in ("/openapi.json",))
+    return wants_html(request.url.path)
 
 
 def _csrf_rejection(request: Request):
@@ -84,12 +82,9 @@ def _json_safe(value: Any) -> Any:
 
 def _unavailable(request: Request) -> Response:
     """The database cannot be reached: say so, and when to try again; never a 500."""
-    headers = {"Retry-After": "5"}
-    message = "The database cannot be reached just now. Try again in a few seconds."
-    if not _wants_html(request):
-        return JSONResponse({"detail": message}, 503, headers=headers)
-    return HTMLResponse(f"<!doctype html><html lang=en><title>Unavailable</title>"
-                        f"<h1>Unavailable</h1><p>{message}</p></html>", 503, headers=headers)
+    return plain_refusal(request.url.path, 503, "Unavailable",
+                         "The database cannot be reached just now. Try again in a few seconds.",
+                         headers={"Retry-After": "5"})
 
 
 def _access_log() -> None:
@@ -134,6 +129,8 @@ def create_app() -> FastAPI:
     app.add_middleware(PageCache, paths=public_paths(KINDS),
                        private_cookies=settings.private_cookies,
                        max_bytes=settings.page_cache_mb * 1024 * 1024)
+    # Before the cache and any reading of the body.
+    app.add_middleware(LimitsMiddleware, max_body_bytes=settings.max_body_mb * 1024 * 1024)
     # Outside the page cache and the error pages, so that what they answer carries the
     # security headers too.
     app.add_middleware(SecurityHeadersMiddleware)

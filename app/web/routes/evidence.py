@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.browse import queries
+from app.config import get_settings
 from app.editing import claiming
 from app.evidence import claims, quotes, texts
 from app.history import record
@@ -91,6 +92,9 @@ async def read_text(row_id: int, request: Request, session: SessionDep, user: Ed
         text = texts.read(file.filename or "", file.content_type, data)
         if not text:
             raise texts.Unreadable("The file holds no text.")
+        if len(text) > (longest := get_settings().source_text_max_length):
+            raise texts.Unreadable(f"The file holds {len(text):,} characters of text; a "
+                                   f"source holds at most {longest:,}.")
     except texts.Unreadable as error:
         return render_detail(request, session, kind, source, errors={"file": str(error)},
                              status_code=422)

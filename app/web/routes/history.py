@@ -3,11 +3,12 @@
 import uuid
 from datetime import UTC, timedelta
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from app.browse.overview import OverviewFilters, country_choices
 from app.history import asof, compare, feed
+from app.plan import text
 from app.plan.filters import FilterProblem, parse
 from app.web.deps import LiveSessionDep
 from app.web.templating import query_lists, render, templates
@@ -66,8 +67,9 @@ def changes_feed(request: Request, session: LiveSessionDep):
         "utc": UTC,
         "updated": max((e.change.recorded_at for e in entries), default=asof.utcnow()),
     }
-    return templates.TemplateResponse(request, "changes.atom.xml", context,
-                                      media_type="application/atom+xml")
+    page = templates.TemplateResponse(request, "changes.atom.xml", context)
+    # Text saved before every door cleaned it may still hold what XML cannot.
+    return Response(text.clean(page.body.decode()), media_type="application/atom+xml")
 
 
 def _urn(address: str) -> str:
