@@ -1,4 +1,5 @@
-"""Run Alembic from the app: bring a database to head, or down to base."""
+"""Run Alembic from the app: bring a database to head, or down to base, or to a revision
+within a transaction of the caller's (a restore)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -6,6 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
@@ -20,7 +23,7 @@ def _config(connection) -> Config:
 
 
 @contextmanager
-def _migrating(engine: Engine) -> Iterator[Connection]:
+def migrating(engine: Engine) -> Iterator[Connection]:
     """A connection in one transaction for a migration. On SQLite, foreign keys are not
     enforced meanwhile: a batch migration rebuilds a table by copying it and dropping the
     old one, and that drop would cascade to every row referring to it. They are checked
@@ -44,10 +47,37 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with _migrating(engine) as connection:
+    with migrating(engine) as connection:
         command.upgrade(_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    with _migrating(engine) as connection:
+    with migrating(engine) as connection:
         command.downgrade(_config(connection), revision)
+
+
+def current(connection: Connection) -> str | None:
+    """The revision the database is at (None: no schema yet)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(Config(ALEMBIC_INI))
+
+
+def is_known(revision: str) -> bool:
+    """Whether `revision` is the exact id of one of this code's migrations."""
+    return any(script.revision == revision for script in _scripts().walk_revisions())
+
+
+def move(connection: Connection, revision: str) -> None:
+    """Up or down to `revision`, on a connection `migrating` gave."""
+    now = current(connection)
+    if now == revision:
+        return
+    config = _config(connection)
+    below = now and {s.revision for s in _scripts().iterate_revisions(now, "base")}
+    if below and revision in below:
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
