@@ -6,11 +6,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from app.editing import forms
+from app.editing import forms, writes
 from app.evidence import claims
 from app.loading import corrections, seed
 from app.plan.kinds import KINDS
-from app.plan.models import Asset, Citation, Site, Source
+from app.plan.models import Asset, Citation, Demand, Site, Source
 from app.plan.records import Change
 from tests.html import soup
 
@@ -261,6 +261,19 @@ def test_a_row_others_refer_to_is_not_deleted(session, editor_client):
     assert response.status_code == 409
     assert "cannot be deleted while other rows refer to it" in response.text
     assert session.get(Site, site.id) is not None
+
+
+def test_the_delete_page_names_whatever_refers_to_a_row(session, editor_client):
+    # A demand raised by several stakeholders is held by a table of its own.
+    demand = session.scalars(select(Demand).where(Demand.also_raised_by.any())).first()
+    for url in (f"/demands/{demand.id}/delete",
+                f"/stakeholders/{demand.also_raised_by[0].id}/delete"):
+        page = editor_client.get(url)
+        assert page.status_code == 200, url
+        assert "cannot be deleted while other rows refer to it" in page.text
+    for kind in KINDS.values():
+        for row_id in session.scalars(select(kind.model.id)):
+            writes.references(session, kind, row_id)
 
 
 def test_editors_revert_their_own_changes_admins_any(session, editor_client, admin_client):

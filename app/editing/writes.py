@@ -221,7 +221,7 @@ def references(session: Session, kind: Kind, row_id: int) -> list[tuple[str, int
 
 def _what(table_name: str) -> str:
     names = {"citation": "citations of facts", "deployment_site": "deployments",
-             "event_participant": "events"}
+             "event_participant": "events", "demand_raiser": "demands"}
     if table_name in names:
         return names[table_name]
     return next(k.plural.lower() for k in KINDS.values() if k.subject_type == table_name)
