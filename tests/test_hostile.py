@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from app.config import get_settings
 from app.plan.kinds import KINDS
-from app.plan.models import Stakeholder
+from app.plan.models import Asset, Stakeholder
+from app.plan.records import Change
+from tests.html import soup
 from tests.live import free_port
 from tests.test_api_writes import _json
 from tests.test_editing import _drone, _errors, valid_data
@@ -216,6 +218,23 @@ def test_unfit_characters_are_dropped_by_every_door_alike(session, editor_client
         Stakeholder.name == "API " + CLEANED)) == CLEANED + "\tok"
     feed = editor_client.get("/changes.atom")
     ElementTree.fromstring(feed.content)  # parses: the feed stays XML
+
+
+def test_an_import_carries_its_file_cleaned_and_names_its_change_cleaned(session,
+                                                                         admin_client):
+    """The preview holds the file's text in its page, which a browser sends back to be
+    written: a NUL there would come back as U+FFFD. The file's name names the change."""
+    text = _csv(session, [("PL", 1, 2)]).replace("Imported drones of PL", "Import " + UNFIT)
+    preview = soup(_upload(admin_client, text))
+    carried = preview.select_one("form[action='/admin/import/confirm'] textarea").get_text()
+    assert "Import " + CLEANED in carried and "\x00" not in carried
+    done = admin_client.post("/admin/import/confirm", follow_redirects=False,
+                             data={"kind": "assets", "text": carried, "name": "a\x00b.csv"})
+    assert done.status_code == 303, done.text
+    change = session.scalars(select(Change).order_by(Change.id.desc())).first()
+    assert change.summary == "Imported 1 assets from ab.csv"
+    assert session.scalar(select(Asset.role).where(Asset.country_code == "PL")) == \
+        "Import " + CLEANED
 
 
 def test_the_feed_stays_xml_over_text_saved_before_cleaning(session, client):

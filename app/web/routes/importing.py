@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse
 
 from app.editing import imports
 from app.plan.kinds import KINDS
+from app.plan.text import clean
 from app.web.deps import AdminUser, SessionDep
 from app.web.routes.editing import actor, finish
 from app.web.templating import render
@@ -49,12 +50,14 @@ async def import_preview(request: Request, session: SessionDep, user: AdminUser,
                          file: Annotated[UploadFile | None, Form()] = None):
     """Check every row; nothing is written yet."""
     content = await file.read(imports.MAX_BYTES + 1) if file is not None else b""
-    name = (file.filename if file is not None else "") or "upload"
+    name = clean((file.filename if file is not None else "") or "upload")
     if len(content) > imports.MAX_BYTES:
         return _page(request, session, slug=kind, status=413,
                      problem=f"The file is over {imports.MAX_BYTES // 1024 // 1024} MB.")
     try:
-        text = content.decode("utf-8-sig")
+        # Cleaned here, not only cell by cell: the preview carries the text in its page,
+        # where the browser would turn a NUL into U+FFFD before it comes back to be written.
+        text = clean(content.decode("utf-8-sig"))
     except UnicodeDecodeError:
         return _page(request, session, slug=kind, status=422,
                      problem="The file is not UTF-8 text (save it as CSV UTF-8 or JSON).")
@@ -76,6 +79,7 @@ def import_confirm(request: Request, session: SessionDep, user: AdminUser,
                    kind: Annotated[str, Form()], text: Annotated[str, Form()],
                    name: Annotated[str, Form()] = "upload"):
     """Check again and write every row in one transaction, or none."""
+    name = clean(name)  # it names the change
     try:
         preview = imports.preview(session, kind, text, name)
     except imports.UnreadableFile as error:
