@@ -1,6 +1,7 @@
 """The `peaceplan` console command."""
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -8,6 +9,7 @@ import uvicorn
 
 from app import migrate as migrations
 from app.accounts import users
+from app.backups import files, restoring
 from app.caching import stamp  # noqa: F401  (its listener bumps the data version on writes)
 from app.config import get_settings
 from app.db import get_engine, new_session
@@ -58,6 +60,36 @@ def demo_data(
         except demo.RealDataPresent as error:
             raise typer.BadParameter(str(error), param_hint="--database-url") from None
     typer.echo(f"Wrote {counts} to {engine.url.render_as_string()}.")
+
+
+@cli.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="The file to write; it must not exist yet")],
+    format: Annotated[files.Format, typer.Option(
+        help="portable: a gzip'd JSON Lines dump that restores into SQLite or PostgreSQL; "
+             "sqlite: a copy of the SQLite database file")] = files.Format.PORTABLE,
+) -> None:
+    """Back up the database while the server runs, every table in one snapshot."""
+    try:
+        report = files.write(get_engine(), path, format)
+    except files.BackupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Backed up {report} at revision {report.revision} to {path}.")
+
+
+@cli.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file `peaceplan backup` wrote, either kind")],
+) -> None:
+    """Restore a backup into the empty database of DATABASE_URL, then migrate it to head."""
+    try:
+        report = restoring.restore(get_engine(), path)
+    except restoring.BackupError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Restored {report} from {path} into {get_engine().url.render_as_string()}, "
+               f"now at revision {report.revision}.")
 
 
 def first_admin_hint(session) -> str | None:
