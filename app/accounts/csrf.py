@@ -17,12 +17,13 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SESSION_KEY = "csrf"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+WRITING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_FORM_BODY = 20 * 1024 * 1024
 
 
@@ -86,7 +87,8 @@ class CSRFMiddleware:
         self.reject = reject
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+        # Methods no route takes go on to the router's 405.
+        if scope["type"] != "http" or scope["method"] not in WRITING_METHODS:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -107,13 +109,23 @@ class CSRFMiddleware:
             receive = _replay(body, receive)
             sent = await _form_token(scope, receive, content_type, body)
             receive = _replay(body, receive)
-        if not (expected and sent and secrets.compare_digest(sent, expected)):
+        if not (expected and sent and secrets.compare_digest(sent, expected)) \
+                and _routed(scope):
             response = self.reject(request)
             if not isinstance(response, Response):
                 response = await response
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _routed(scope: Scope) -> bool:
+    """Whether a route takes this method at this path. A method no route takes is not a
+    forgery to refuse but a 405 for the router to answer, with the methods it allows."""
+    router = getattr(scope.get("app"), "router", None)
+    if router is None:
+        return True
+    return any(route.matches(scope)[0] is Match.FULL for route in router.routes)
 
 
 async def _read_body(receive: Receive) -> bytes | None:

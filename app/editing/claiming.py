@@ -7,7 +7,7 @@ form on a row's page and the API's `/claims` take the same fields, validated by 
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app.editing import writes
@@ -20,8 +20,7 @@ from app.plan.models import Citation, Source
 from app.plan.vocab import Credibility, Rank, Stage
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
-Words = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
-                  BeforeValidator(text.cleaned)]
+Words = text.field(5000)
 
 
 class ClaimIn(BaseModel):
@@ -41,8 +40,7 @@ class ClaimIn(BaseModel):
     credibility: Credibility = Field(Credibility.CANNOT_JUDGE,
                                      description="Admiralty 1 (confirmed) to 6 (cannot judge)")
     rank: Rank = Rank.NORMAL
-    rank_reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300),
-                           BeforeValidator(text.cleaned)] \
+    rank_reason: text.field(300, min_length=0) \
         | None = Field(None, description="Why a claim is deprecated (required then)")
     reason: Words | None = Field(None, description="Why the claim is added or changed, "
                                  "kept in the history")

@@ -5,6 +5,7 @@ A kind declares nothing of its own here beyond `unique` (what makes a row a dupl
 come from its columns, widgets and rules from the column types.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,7 +17,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     create_model,
 )
@@ -164,10 +164,7 @@ def _type(field: FormField) -> Any:
     match field.widget:
         case "text" | "textarea":
             longest = field.max_length or get_settings().text_max_length
-            # Cleaned first (a validator given last runs first), then measured.
-            return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                    max_length=longest),
-                             BeforeValidator(text.cleaned)]
+            return text.field(longest)
         case "integer":
             return Annotated[int, Field(ge=0, le=MAX_INT)]
         case "decimal":
@@ -193,6 +190,9 @@ def _type(field: FormField) -> Any:
 def _iso_date(value: Any) -> Any:
     if isinstance(value, str):
         try:
+            # Only YYYY-MM-DD, as documented: fromisoformat would take 20250221 too.
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+                raise ValueError
             return date.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"'{value}' is not a date: use YYYY-MM-DD, e.g. 2025-02-21") from None

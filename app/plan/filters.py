@@ -7,7 +7,7 @@ all three accept the same parameter names and reject the same bad values.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from pydantic import (
@@ -112,8 +112,10 @@ def filter_model(name: str, dims: list[Dim], sort_keys: list[str],
         dim.param: (list[dim.value_type], Field([], description=f"{dim.label} (repeatable)"))
         for dim in dims
     }
+    # Listed, so that the schema names every order the API takes; empty is the default.
+    orders = Literal[tuple([""] + sort_keys + [f"-{key}" for key in sort_keys])]
     fields["sort"] = (
-        Annotated[str | None, BeforeValidator(check_sort)],
+        Annotated[orders | None, BeforeValidator(check_sort)],
         Field(None, description=f"One of {', '.join(sort_keys)}; prefix '-' to reverse"),
     )
     if dated:

@@ -8,7 +8,9 @@ export stays valid.
 """
 
 import re
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, StringConstraints
 
 UNFIT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -17,6 +19,17 @@ def clean(value: str) -> str:
     return UNFIT.sub("", value)
 
 
-def cleaned(value: Any) -> Any:
-    """`clean` for a validator that may receive anything."""
-    return clean(value) if isinstance(value, str) else value
+
+def field(max_length: int, min_length: int = 1) -> Any:
+    """A text input type: trimmed, measured as sent (so that the documented maxLength is
+    the one enforced), then cleaned, and still not empty when it must not be."""
+
+    def _cleaned(value: str) -> str:
+        value = clean(value).strip()
+        if len(value) < min_length:
+            raise ValueError("This holds no text once control characters are removed.")
+        return value
+
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
+                                            max_length=max_length),
+                     AfterValidator(_cleaned)]

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import BeforeValidator, WithJsonSchema
 
 
 class Vocab(StrEnum):
@@ -211,9 +211,11 @@ def _country_code(value: Any) -> str:
     return code
 
 
-# The pattern documents the input; the validator, which runs first, checks the code.
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"),
-                        BeforeValidator(_country_code)]
+# The schema lists the codes (lower case is taken too); the validator checks them first,
+# with a message that says what a code is.
+CountryCode = Annotated[str, BeforeValidator(_country_code), WithJsonSchema(
+    {"type": "string", "enum": sorted(c.alpha_2 for c in pycountry.countries),
+     "description": "An ISO 3166-1 alpha-2 code"})]
 
 
 def vocab_value(enum: type[Vocab], noun: str) -> Any:

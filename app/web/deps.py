@@ -23,6 +23,8 @@ def get_view_session(
     request: Request,
     live: LiveSessionDep,
     as_of: Annotated[str | None, Query(
+        # Checked below, for a message that says how to write it.
+        json_schema_extra={"format": "date"},
         description="Show the plan as it stood at the end of this day (UTC), YYYY-MM-DD; "
                     "today or later is the present.",
         examples=["2025-02-21"])] = None,

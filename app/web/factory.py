@@ -87,6 +87,17 @@ def _unavailable(request: Request) -> Response:
                          headers={"Retry-After": "5"})
 
 
+def _allowed(request: Request) -> str:
+    """Every method some route takes at this path: the router names only those of the
+    first route whose path matched, where reads and writes are separate routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(request.url.path):
+            methods |= route_methods
+    return ", ".join(sorted(methods))
+
+
 def _access_log() -> None:
     """The access log goes to standard error, one JSON line per request, unless the host
     configured the `peaceplan.access` logger itself."""
@@ -178,6 +189,8 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def html_http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 405:
+            exc.headers = {**(exc.headers or {}), "Allow": _allowed(request)}
         if not _wants_html(request):
             return await http_exception_handler(request, exc)
         if exc.status_code == 401:

@@ -21,7 +21,7 @@ from app.evidence import claims
 from app.history import record
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Citation
-from app.web.deps import EditorUser, SessionDep
+from app.web.deps import EditorUser, LiveSessionDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["plan data"])
 
@@ -158,10 +158,12 @@ def _register(kind: Kind) -> None:
 # --- Writes ---
 
 WRITE_ERRORS = {
+    400: {"description": "The body cannot be read as JSON"},
     401: {"description": "No valid API token or session"},
     403: {"description": "The account may not edit, or a session request lacks its CSRF token"},
     409: {"description": "The row changed since `version`, or other rows still refer to it"},
 }
+ROW_WRITE_ERRORS = {**WRITE_ERRORS, 404: {"description": "No such row, or no such claim of it"}}
 
 
 def _rejected(errors: dict[str, str]) -> RequestValidationError:
@@ -200,7 +202,7 @@ def _register_writes(kind: Kind) -> None:
     def _cited(session, row_id: int) -> dict[int, list[Citation]]:
         return queries.citations(session=session, kind=kind, ids=[row_id])
 
-    def create_item(body: new_form.model, session: SessionDep, user: EditorUser,
+    def create_item(body: new_form.model, session: LiveSessionDep, user: EditorUser,
                     response: Response):
         data = body.model_dump()
         if errors := forms.check(session, new_form, data):
@@ -211,7 +213,7 @@ def _register_writes(kind: Kind) -> None:
         response.headers["Location"] = f"/api/v1/{kind.slug}/{row.id}"
         return _item(kind, _get(session, row.id), _cited(session, row.id))
 
-    def update_item(row_id: int, body: edit_body, session: SessionDep, user: EditorUser):
+    def update_item(row_id: int, body: edit_body, session: LiveSessionDep, user: EditorUser):
         row = _get(session, row_id)
         data = body.model_dump(exclude={"version"})
         if errors := forms.check(session, edit_form, data, row_id=row_id):
@@ -223,7 +225,7 @@ def _register_writes(kind: Kind) -> None:
         session.commit()
         return _item(kind, _get(session, row_id), _cited(session, row_id))
 
-    def delete_item(row_id: int, session: SessionDep, user: EditorUser,
+    def delete_item(row_id: int, session: LiveSessionDep, user: EditorUser,
                     version: int = Query(description="The version being deleted")):
         row = _get(session, row_id)
         if row.version != version:
@@ -250,13 +252,13 @@ def _register_writes(kind: Kind) -> None:
                     "409 with the current row. Changing a figure (or a contribution's stage) "
                     "needs `source_id` for the new value, the words as `quote`, and a "
                     "`reason`: the new value becomes the figure's preferred claim.",
-        responses=WRITE_ERRORS,
+        responses=ROW_WRITE_ERRORS,
     )
     router.add_api_route(
         f"/{kind.slug}/{{row_id}}", delete_item, methods=["DELETE"], status_code=204,
         name=f"api_delete_{kind.slug}", summary=f"Delete a {kind.singular}",
         description="Recorded in the history, from where it can be restored.",
-        responses=WRITE_ERRORS,
+        responses=ROW_WRITE_ERRORS,
     )
 
 
@@ -284,7 +286,7 @@ def _register_claims(kind: Kind) -> None:
     def list_claims(row_id: int, session: SessionDep) -> list[ClaimOut]:
         return _claims_of(session, _row(session, row_id))
 
-    def add_claim(row_id: int, body: claiming.ClaimIn, session: SessionDep, user: EditorUser,
+    def add_claim(row_id: int, body: claiming.ClaimIn, session: LiveSessionDep, user: EditorUser,
                   response: Response) -> ClaimOut:
         row = _row(session, row_id)
         if errors := claiming.problems(session, kind, body):
@@ -295,7 +297,7 @@ def _register_claims(kind: Kind) -> None:
         response.headers["Location"] = f"/api/v1/{kind.slug}/{row_id}/claims/{citation.id}"
         return _out(session, row, citation)
 
-    def update_claim(row_id: int, claim_id: int, body: claiming.ClaimIn, session: SessionDep,
+    def update_claim(row_id: int, claim_id: int, body: claiming.ClaimIn, session: LiveSessionDep,
                      user: EditorUser) -> ClaimOut:
         row = _row(session, row_id)
         citation = _one(session, row, claim_id)
@@ -307,8 +309,8 @@ def _register_claims(kind: Kind) -> None:
         session.commit()
         return _out(session, row, citation)
 
-    def delete_claim(row_id: int, claim_id: int, session: SessionDep, user: EditorUser,
-                     reason: str | None = Query(None, max_length=5000,
+    def delete_claim(row_id: int, claim_id: int, session: LiveSessionDep, user: EditorUser,
+                     reason: str | None = Query(None, max_length=500,
                                                 description="Why, kept in the history")):
         row = _row(session, row_id)
         citation = _one(session, row, claim_id)
@@ -323,17 +325,18 @@ def _register_claims(kind: Kind) -> None:
     router.add_api_route(base, list_claims, response_model=list[ClaimOut],
                          name=f"api_claims_{kind.slug}",
                          summary=f"Claims about a {kind.singular}'s figures",
+                         responses={404: {"description": f"No such {kind.singular}"}},
                          description=claims.FIGURE_RULE + " " + claims.STAGE_RULE)
     router.add_api_route(base, add_claim, methods=["POST"], response_model=ClaimOut,
                          status_code=201, name=f"api_add_claim_{kind.slug}",
                          summary=f"Add a claim to a {kind.singular}",
-                         responses=WRITE_ERRORS)
+                         responses=ROW_WRITE_ERRORS)
     router.add_api_route(f"{base}/{{claim_id}}", update_claim, methods=["PUT"],
                          response_model=ClaimOut, name=f"api_update_claim_{kind.slug}",
-                         summary="Change a claim (its rank, say)", responses=WRITE_ERRORS)
+                         summary="Change a claim (its rank, say)", responses=ROW_WRITE_ERRORS)
     router.add_api_route(f"{base}/{{claim_id}}", delete_claim, methods=["DELETE"],
                          status_code=204, name=f"api_delete_claim_{kind.slug}",
-                         summary="Remove a claim", responses=WRITE_ERRORS)
+                         summary="Remove a claim", responses=ROW_WRITE_ERRORS)
 
 
 for _kind in KINDS.values():
