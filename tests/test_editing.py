@@ -132,6 +132,15 @@ def test_a_bad_value_is_shown_next_to_its_field_with_everything_typed_kept(
     assert _count(session, kind.model) == before
 
 
+def test_a_refused_form_shows_what_was_typed_without_what_is_dropped(session, editor_client):
+    # A browser would send a NUL shown to it back as U+FFFD, a character that is kept.
+    data = {**valid_data(session, KINDS["stakeholders"]), "name": "Nul\x00 and bell\x07",
+            "verified_on": "soon"}
+    response = editor_client.post("/stakeholders/new", data=data)
+    assert response.status_code == 422
+    assert soup(response).select_one("#f-name")["value"] == "Nul and bell"
+
+
 def test_with_htmx_the_form_is_swapped_in_place(session, editor_client):
     editor_client.headers["HX-Request"] = "true"
     data = {**valid_data(session, KINDS["assets"]), "quantity_low": "-1"}

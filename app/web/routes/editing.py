@@ -17,6 +17,7 @@ from app.browse import queries
 from app.editing import forms, writes
 from app.history import changelog, record
 from app.plan.kinds import KINDS, Kind
+from app.plan.text import clean
 from app.plan.vocab import country_name
 from app.web.deps import EditorUser, SessionDep
 from app.web.routes.rows import render_detail
@@ -26,7 +27,10 @@ router = APIRouter(include_in_schema=False)
 
 
 async def posted(request: Request) -> FormData:
-    return await request.form()
+    # Cleaned as it arrives: a refused form is shown again as typed, and a browser sends
+    # a NUL shown to it back as U+FFFD, which no later cleaning would drop.
+    form = await request.form()
+    return FormData([(k, clean(v) if isinstance(v, str) else v) for k, v in form.multi_items()])
 
 
 Posted = Annotated[FormData, Depends(posted)]
