@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import get_settings
@@ -68,5 +69,15 @@ def new_session() -> Session:
 
 
 def get_session() -> Iterator[Session]:
-    with new_session() as session:
+    session = new_session()
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except DBAPIError as error:
+            # The database went away after the route was done: the server has dropped the
+            # transaction with the connection, and the answer is already on its way, which
+            # raising now would cut off.
+            if not error.connection_invalidated:
+                raise
