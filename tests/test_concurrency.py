@@ -60,7 +60,9 @@ def test_saves_racing_for_one_row_get_one_200_and_409s(backend, tmp_path_factory
                 statuses, timings = Counter(saves), list(reads)
             assert statuses == {200: 1, 409: RACERS - 1}, statuses
             assert all(status == 200 for status, _ in timings), timings
-            assert max(seconds for _, seconds in timings) < 5, timings
+            # Reads never queue behind the writers (those wait up to 30 s for the lock); the
+            # bound is loose because the suite shares two cores with browsers and servers.
+            assert max(seconds for _, seconds in timings) < 10, timings
             final = httpx.get(f"{one}/api/v1/assets/{drone_id}").json()
             assert final["version"] == item["version"] + 1
             assert final["role"].startswith("Saved by racer ")
