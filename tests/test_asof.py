@@ -75,6 +75,17 @@ def test_the_seed_date_shows_the_seeded_plan_and_earlier_an_empty_one(client, se
     assert client.get("/api/v1/assets?as_of=0001-01-01").json()["total"] == 0
 
 
+@pytest.mark.parametrize("page", ["/map", "/", "/brief"])
+def test_a_map_of_the_past_draws_the_sites_of_that_date(client, page):
+    """The map loads its markers from the address in #map-data: it must carry the date,
+    or an empty plan of the past is drawn with today's sites."""
+    source = soup(client.get(f"{page}?as_of=2025-02-20")).select_one("#map-data")["data-src"]
+    assert source.startswith("/sites.geojson") and "as_of=2025-02-20" in source
+    assert client.get(source.replace("&amp;", "&")).json()["features"] == []
+    present = soup(client.get(page)).select_one("#map-data")["data-src"]
+    assert "as_of" not in present
+
+
 def test_links_on_a_page_of_the_past_keep_its_date(client, scripted):
     page = soup(client.get("/assets?as_of=2025-03-01&country=US"))
     nav = [a["href"] for a in page.select("nav[aria-label=Sections] a")]

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.plan.kinds import KINDS, NAV
+from app.plan.vocab import AssetType
 from tests.html import result_ids, soup
 
 
@@ -281,3 +282,30 @@ def test_pledged_counts_every_pledge_not_one_page(client, session):
                 if c.select_one(".card-label").text == "Pledged")
     assert card.select_one(".figure").text == "600"
     assert "60 contingent(s)" in card.text
+
+
+@pytest.mark.parametrize(("slug", "button"), [("assets", "Add an asset"),
+                                              ("events", "Add an event"),
+                                              ("sites", "Add a site")])
+def test_add_buttons_and_api_summaries_use_the_right_article(editor_client, slug, button):
+    page = soup(editor_client.get(f"/{slug}"))
+    assert button in [a.text for a in page.select("a.button")]
+    assert soup(editor_client.get(f"/{slug}/new")).select_one("h1").text == button
+    summaries = {op["summary"] for path in editor_client.get("/openapi.json").json()["paths"]
+                 .values() for op in path.values()}
+    assert button in summaries and not any(" a a" in s or " a e" in s for s in summaries)
+
+
+def test_asset_types_sort_by_the_labels_readers_see(client):
+    items = client.get("/api/v1/assets?sort=asset_type&per_page=500").json()["items"]
+    labels = [AssetType(item["asset_type"]).label.lower() for item in items]
+    assert len(set(labels)) > 2 and labels == sorted(labels)
+    items = client.get("/api/v1/assets?sort=-asset_type&per_page=500").json()["items"]
+    assert [AssetType(i["asset_type"]).label.lower() for i in items] == sorted(labels,
+                                                                               reverse=True)
+
+
+def test_every_force_level_row_links_to_its_page(client):
+    page = soup(client.get("/force-levels"))
+    rows = page.select("tbody tr")
+    assert rows and all(row.select_one("a[href^='/force-levels/']") for row in rows)

@@ -51,8 +51,8 @@ def problems(session: Session, kind: Kind, claim: ClaimIn) -> dict[str, str]:
     errors: dict[str, str] = {}
     fields = claims.fields_of(kind.model)
     if claim.field not in fields:
-        errors["field"] = (f"A {kind.singular} has no figure '{claim.field}': choose from "
-                           f"{', '.join(fields) or 'none'}.")
+        errors["field"] = (f"{kind.a_singular.capitalize()} has no figure '{claim.field}': "
+                           f"choose from {', '.join(fields) or 'none'}.")
         return errors
     source = session.get(Source, claim.source_id)
     if source is None:

@@ -59,11 +59,14 @@ def text(key: str, label: str, attr: str | None = None, *, sort: ColumnElement |
 
 
 def vocab(key: str, label: str, enum: type[Vocab], *, sort: ColumnElement | None = None,
-          in_table: bool = True, link: bool = False) -> Col:
-    """A vocabulary value shown by label, sorted in the enumeration's own order (a status
-    sorts floated < proposed < pledged, not alphabetically by slug)."""
+          in_table: bool = True, link: bool = False, ordered: bool = True) -> Col:
+    """A vocabulary value shown by label. An `ordered` one sorts in the enumeration's own
+    order (a status sorts floated < proposed < pledged); any other by its label's
+    alphabet, as the reader sees it, never by slug."""
     get = _attr(key)
-    order = [case({m.value: i for i, m in enumerate(enum)}, value=sort)] if sort is not None else []
+    members = list(enum) if ordered else sorted(enum, key=lambda m: m.label.lower())
+    order = [case({m.value: i for i, m in enumerate(members)}, value=sort)] \
+        if sort is not None else []
     return Col(key, label, show=lambda row: enum(get(row)).label if get(row) else "",
                exports=[Export(key, lambda row: get(row) and str(get(row)))],
                sort=order, in_table=in_table, link=link)

@@ -73,6 +73,11 @@ class Kind:
     def subject_type(self) -> str:
         return self.model.__tablename__
 
+    @property
+    def a_singular(self) -> str:
+        """'an asset', 'an event', 'a site'."""
+        return f"{'an' if self.singular[0] in 'aeiou' else 'a'} {self.singular}"
+
     @cached_property
     def table_columns(self) -> list[c.Col]:
         return [col for col in self.columns if col.in_table]
@@ -184,7 +189,7 @@ FORCE_LEVELS = Kind(
     title=lambda r: f"{r.kind.label}: {format_range(r.troops_low, r.troops_high)} troops",
     description="Headline troop figures: what is proposed, what is requested.",
     columns=[
-        c.vocab("kind", "Figure", ForceLevelKind, sort=ForceLevel.kind),
+        c.vocab("kind", "Figure", ForceLevelKind, sort=ForceLevel.kind, link=True),
         c.quantity("troops", "Troops", ForceLevel.troops_low, ForceLevel.troops_high),
         c.ref("advocate", "Advocated by", "advocate", "stakeholders"),
         c.country("country", "Country", "country_code", sort=ForceLevel.country_code),
@@ -209,7 +214,7 @@ STAKEHOLDERS = Kind(
     columns=[
         c.text("name", "Name", sort=Stakeholder.name, link=True),
         c.text("title", "Title", sort=Stakeholder.title),
-        c.vocab("kind", "Kind", StakeholderKind, sort=Stakeholder.kind),
+        c.vocab("kind", "Kind", StakeholderKind, sort=Stakeholder.kind, ordered=False),
         c.country("country", "Country", "country_code", sort=Stakeholder.country_code),
         *_fact(Stakeholder),
     ],
@@ -277,7 +282,7 @@ SITES = Kind(
     "in reporting.",
     columns=[
         c.text("name", "Site", sort=Site.name, link=True),
-        c.vocab("kind", "Kind", SiteKind, sort=Site.kind),
+        c.vocab("kind", "Kind", SiteKind, sort=Site.kind, ordered=False),
         c.vocab("basis", "Basis", SiteBasis, sort=Site.basis),
         c.country("country", "Country", "country_code", sort=Site.country_code),
         c.number("latitude", "Latitude"),
@@ -332,11 +337,12 @@ ASSETS = Kind(
     title=lambda r: f"{r.asset_type.label} ({r.country_code or 'operator unspecified'})",
     description="Monitoring and backstop assets: aircraft, drones, surveillance, jets, missiles.",
     columns=[
-        c.vocab("asset_type", "Asset type", AssetType, sort=Asset.asset_type, link=True),
+        c.vocab("asset_type", "Asset type", AssetType, sort=Asset.asset_type, link=True,
+                ordered=False),
         c.country("country", "Operator", "country_code", note="country_note",
                   sort=Asset.country_code),
         c.quantity("quantity", "Quantity", Asset.quantity_low, Asset.quantity_high),
-        c.vocab("posture", "Posture", Posture, sort=Asset.posture),
+        c.vocab("posture", "Posture", Posture, sort=Asset.posture, ordered=False),
         c.vocab("stage", "Stage", Stage, sort=Asset.stage),
         c.ref("site", "Based at", "site", "sites"),
         c.text("role", "Role", sort=Asset.role, in_table=False),
@@ -389,7 +395,7 @@ SOURCES = Kind(
         c.text("publisher", "Outlet or publisher", sort=Source.publisher),
         c.text("author", "Author", sort=Source.author, in_table=False),
         c.day("published_on", "Published", Source.published_on),
-        c.vocab("kind", "Kind", SourceKind, sort=Source.kind),
+        c.vocab("kind", "Kind", SourceKind, sort=Source.kind, ordered=False),
         c.vocab("reliability", "Reliability", Reliability, sort=Source.reliability),
         c.text("language", "Language", in_table=False),
         c.moment("retrieved_at", "Retrieved", in_table=False),

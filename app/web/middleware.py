@@ -26,9 +26,9 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 _TAG = re.compile(r"<(?P<name>[a-zA-Z]+)\b(?P<attrs>[^>]*)>")
 # Writes carry the date too, so that the server refuses them rather than apply a form
-# filled in from the past to the present.
+# filled in from the past to the present; so do the addresses scripts load data from.
 _LINK = re.compile(
-    r'(?<![\w-])(?P<attr>href|action|hx-(?:get|post|put|patch|delete))="(?P<url>/[^"]*)"')
+    r'(?<![\w-])(?P<attr>href|action|data-src|hx-(?:get|post|put|patch|delete))="(?P<url>/[^"]*)"')
 _METHOD = re.compile(r'\bmethod="(?!get")', re.IGNORECASE)
 
 

@@ -239,7 +239,7 @@ def _register_writes(kind: Kind) -> None:
 
     router.add_api_route(
         f"/{kind.slug}", create_item, methods=["POST"], response_model=item, status_code=201,
-        name=f"api_create_{kind.slug}", summary=f"Add a {kind.singular}",
+        name=f"api_create_{kind.slug}", summary=f"Add {kind.a_singular}",
         description="Takes the fields of the HTML form; a fact needs `source_id` (and may "
                     "give `quote`, words its source's text holds), so every figure has its "
                     "source: on a row with figures, it is the first claim about each.",
@@ -247,7 +247,7 @@ def _register_writes(kind: Kind) -> None:
     )
     router.add_api_route(
         f"/{kind.slug}/{{row_id}}", update_item, methods=["PUT"], response_model=item,
-        name=f"api_update_{kind.slug}", summary=f"Replace a {kind.singular}'s fields",
+        name=f"api_update_{kind.slug}", summary=f"Replace {kind.a_singular}'s fields",
         description="Send every field and the `version` you read; a newer version answers "
                     "409 with the current row. Changing a figure (or a contribution's stage) "
                     "needs `source_id` for the new value, the words as `quote`, and a "
@@ -256,7 +256,7 @@ def _register_writes(kind: Kind) -> None:
     )
     router.add_api_route(
         f"/{kind.slug}/{{row_id}}", delete_item, methods=["DELETE"], status_code=204,
-        name=f"api_delete_{kind.slug}", summary=f"Delete a {kind.singular}",
+        name=f"api_delete_{kind.slug}", summary=f"Delete {kind.a_singular}",
         description="Recorded in the history, from where it can be restored.",
         responses=ROW_WRITE_ERRORS,
     )
@@ -324,12 +324,12 @@ def _register_claims(kind: Kind) -> None:
     base = f"/{kind.slug}/{{row_id}}/claims"
     router.add_api_route(base, list_claims, response_model=list[ClaimOut],
                          name=f"api_claims_{kind.slug}",
-                         summary=f"Claims about a {kind.singular}'s figures",
+                         summary=f"Claims about {kind.a_singular}'s figures",
                          responses={404: {"description": f"No such {kind.singular}"}},
                          description=claims.FIGURE_RULE + " " + claims.STAGE_RULE)
     router.add_api_route(base, add_claim, methods=["POST"], response_model=ClaimOut,
                          status_code=201, name=f"api_add_claim_{kind.slug}",
-                         summary=f"Add a claim to a {kind.singular}",
+                         summary=f"Add a claim to {kind.a_singular}",
                          responses=ROW_WRITE_ERRORS)
     router.add_api_route(f"{base}/{{claim_id}}", update_claim, methods=["PUT"],
                          response_model=ClaimOut, name=f"api_update_claim_{kind.slug}",
