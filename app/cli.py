@@ -23,14 +23,16 @@ cli = typer.Typer(help="Peaceplan: track a proposed peacekeeping deployment plan
 
 
 @cli.command()
-def migrate(revision: str = "head") -> None:
+def migrate(revision: Annotated[str, typer.Argument(
+        help="An Alembic revision id, or head")] = "head") -> None:
     """Bring the database schema to REVISION (default: the latest)."""
     migrations.upgrade(get_engine(), revision)
     typer.echo(f"Database at {revision}: {get_engine().url.render_as_string()}")
 
 
 @cli.command()
-def downgrade(revision: str = "base") -> None:
+def downgrade(revision: Annotated[str, typer.Argument(
+        help="An Alembic revision id, or base")] = "base") -> None:
     """Take the database schema down to REVISION (default: empty)."""
     migrations.downgrade(get_engine(), revision)
     typer.echo(f"Database at {revision}.")

@@ -3,7 +3,9 @@
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.db import get_engine
 from app.loading import demo
 from app.plan.models import Asset, Citation, Deployment, Plan, Site
@@ -30,6 +32,14 @@ def test_generates_labelled_rows_of_the_size_asked(backend, tmp_path_factory):
             assert types == set(AssetType)
             countries = session.scalars(select(Asset.country_code).distinct()).all()
             assert len(countries) == 30
+        # A second run says what is wrong, through the command too, instead of failing
+        # on the repeated keys.
+        with pytest.raises(demo.DemoDataPresent, match="already holds synthetic rows"):
+            demo.generate(engine, 100)
+        result = CliRunner().invoke(cli, ["demo-data", "--rows", "10", "--database-url", url])
+        said = " ".join(result.output.replace("│", " ").split())  # unboxed, unwrapped
+        assert result.exit_code == 2 and "already holds synthetic rows" in said
+        assert result.exception is None or isinstance(result.exception, SystemExit)
         engine.dispose()
 
 

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from app import migrate
+from app.config import get_settings
 from app.db import get_engine
 from app.plan.models import Base
 from tests.databases import BACKENDS, fresh_database, seeded_database
@@ -137,3 +138,30 @@ def test_a_seeded_database_goes_down_to_base(backend, tmp_path_factory):
         engine = get_engine(url)
         migrate.downgrade(engine)
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+
+
+def test_the_commands_take_the_revision_as_the_readme_writes_it(tmp_path, monkeypatch):
+    """`peaceplan migrate [REVISION]` and `peaceplan downgrade [REVISION]`: a positional
+    revision, as the README shows."""
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        up = runner.invoke(cli, ["migrate", BEFORE_EVIDENCE])
+        assert up.exit_code == 0, up.output
+        assert _at(get_engine()) == BEFORE_EVIDENCE
+        assert runner.invoke(cli, ["migrate"]).exit_code == 0
+        assert runner.invoke(cli, ["downgrade", BEFORE_EVIDENCE]).exit_code == 0
+        assert _at(get_engine()) == BEFORE_EVIDENCE
+    finally:
+        get_engine().dispose()
+        get_settings.cache_clear()
+
+
+def _at(engine) -> str | None:
+    with engine.connect() as conn:
+        return migrate.current(conn)

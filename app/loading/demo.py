@@ -42,6 +42,10 @@ class RealDataPresent(RuntimeError):
     pass
 
 
+class DemoDataPresent(RealDataPresent):
+    """Synthetic rows are made once per database: a second run would repeat their keys."""
+
+
 def generate(engine: Engine, rows: int, *, seed_value: int = 1,
              progress: Callable[[int], None] = lambda n: None) -> dict[str, int]:
     """Fill `engine`'s database with `rows` synthetic sites, deployments and assets."""
@@ -52,6 +56,9 @@ def generate(engine: Engine, rows: int, *, seed_value: int = 1,
         if real is not None:
             raise RealDataPresent(f"this database holds real plan data ('{real}'); "
                                   "synthetic rows go in a database of their own")
+        if session.scalars(select(Plan.key).where(Plan.key.like(f"{PREFIX}%"))).first():
+            raise DemoDataPresent("this database already holds synthetic rows; fill a new "
+                                  "database, or drop this one first")
         seed.load_countries(session, seed.SEEDS_DIR, seed.Report())
         plan, source = _plan_and_source(session)
         n_sites = max(1, rows // 10)
