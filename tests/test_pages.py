@@ -309,3 +309,9 @@ def test_every_force_level_row_links_to_its_page(client):
     page = soup(client.get("/force-levels"))
     rows = page.select("tbody tr")
     assert rows and all(row.select_one("a[href^='/force-levels/']") for row in rows)
+
+
+def test_the_api_docs_lead_back_to_the_dashboard(client):
+    page = soup(client.get("/docs"))
+    back = page.select_one("header.docs-bar a")
+    assert back["href"] == "/" and "Peaceplan" in back.text
