@@ -75,6 +75,18 @@ def test_the_seed_date_shows_the_seeded_plan_and_earlier_an_empty_one(client, se
     assert client.get("/api/v1/assets?as_of=0001-01-01").json()["total"] == 0
 
 
+def test_an_empty_past_says_so_plainly(client):
+    page = soup(client.get("/sites?as_of=2025-02-20"))
+    empty = page.select_one(".empty").get_text(" ", strip=True)
+    assert empty == "No sites recorded by this date."  # no "Show all" with no filter set
+    footer = page.select_one("footer.site").get_text(" ", strip=True)
+    assert "no source recorded yet" in footer and "not given" not in footer
+    brief = soup(client.get("/brief?as_of=2025-02-20")).select_one(".scope").text
+    assert "no source recorded yet" in brief and "not given" not in brief
+    filtered = soup(client.get("/sites?as_of=2025-02-20&country=FR")).select_one(".empty")
+    assert "match these filters" in filtered.text and filtered.select_one("a")
+
+
 @pytest.mark.parametrize("page", ["/map", "/", "/brief"])
 def test_a_map_of_the_past_draws_the_sites_of_that_date(client, page):
     """The map loads its markers from the address in #map-data: it must carry the date,
