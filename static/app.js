@@ -25,8 +25,9 @@ document.addEventListener("htmx:historyRestore", syncFiltersWithUrl);
 // After a form swaps its panel in place, put focus where a keyboard user needs it next:
 // the first field with an error, or else the message saying what was done.
 document.addEventListener("htmx:afterSwap", (event) => {
+  // A history restore swaps too, with no target.
   const panel = event.detail.target;
-  if (panel.id !== "panel") return;
+  if (panel?.id !== "panel") return;
   const next = panel.querySelector("[aria-invalid=true]") ?? panel.querySelector(".new-token, .notice");
   if (!next) return;
   if (!next.matches("input, select, textarea")) next.tabIndex = -1;

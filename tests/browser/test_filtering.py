@@ -107,3 +107,19 @@ def test_sort_link_keeps_keyboard_focus(page: Page, base_url: str) -> None:
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"sort=kind"))
     expect(page.locator("#sort-kind")).to_be_focused()
+
+
+def test_back_and_forward_after_a_filter_raise_no_script_error(page: Page,
+                                                                base_url: str) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    for path in ("/assets", "/", "/map"):
+        page.goto(path)
+        page.locator("form[hx-push-url] input[type=checkbox]").first.check()
+        expect(page).to_have_url(re.compile(r"\?."))
+        page.go_back()
+        expect(page).not_to_have_url(re.compile(r"\?."))
+        page.go_forward()
+        expect(page).to_have_url(re.compile(r"\?."))
+        page.wait_for_timeout(200)  # the restore's own handlers run after the URL changes
+    assert errors == []
