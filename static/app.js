@@ -22,16 +22,24 @@ function syncFiltersWithUrl() {
 }
 document.addEventListener("htmx:historyRestore", syncFiltersWithUrl);
 
-// After a form swaps its panel in place, put focus where a keyboard user needs it next:
-// the first field with an error, or else the message saying what was done.
+// After a form swaps itself (a row's form) or its panel (the account pages) in place, put
+// focus, and so the view, where a keyboard user needs it next: the summary of what needs
+// attention at the top of the form, else the first field with an error, else the message
+// saying what was done.
+const SWAPPED_FORMS = ["panel", "row-form"];
 document.addEventListener("htmx:afterSwap", (event) => {
-  // A history restore swaps too, with no target.
-  const panel = event.detail.target;
-  if (panel?.id !== "panel") return;
-  const next = panel.querySelector("[aria-invalid=true]") ?? panel.querySelector(".new-token, .notice");
+  // A history restore swaps too, with no target. An outerHTML swap replaces the target:
+  // find the new element by the id they share.
+  const id = event.detail.target?.id;
+  if (!SWAPPED_FORMS.includes(id)) return;
+  const swapped = document.getElementById(id);
+  const next = swapped?.querySelector(".problems")
+    ?? swapped?.querySelector("[aria-invalid=true]")
+    ?? swapped?.querySelector(".new-token, .notice");
   if (!next) return;
   if (!next.matches("input, select, textarea")) next.tabIndex = -1;
   next.focus();
+  next.scrollIntoView({ block: "nearest" });
 });
 
 // On a page of the past, "Back to the present" leads to the view now shown, filters

@@ -37,6 +37,10 @@ def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server:
     expect(quantity).to_have_value("-5")
     expect(quantity).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Condition")).to_have_value("Only after a ceasefire")
+    # Focus, and the view, move to the summary at the top of the form, away from Save.
+    summary = page.locator("#row-form .problems").first
+    expect(summary).to_be_focused()
+    expect(summary).to_be_in_viewport()
     page.screenshot(path=artifacts / "edit-validation-error.png", full_page=True)
 
     quantity.fill("8")
