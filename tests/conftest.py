@@ -33,6 +33,20 @@ from tests.html import soup
 APP_HASHER = users._hasher
 
 
+#: Files whose tests take tens of seconds each, longest first. They are started first, so
+#: that on parallel workers (`make test`) none of them is left running alone at the end.
+LONG_FIRST = ["test_bench.py", "test_hostile_values.py", "test_multiprocess.py",
+              "test_csp.py", "test_concurrency.py", "test_backup.py",
+              "test_database_outage.py", "test_schema_fuzz.py"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONG_FIRST.index(name) if name in LONG_FIRST else len(LONG_FIRST)
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     # The suite builds an app per test; left to the interpreter's last collection, the
     # cycles among their routes and models took a minute after the results were printed.

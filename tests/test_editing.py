@@ -97,9 +97,11 @@ def test_every_kind_can_be_added_with_its_source(slug, session, editor_client):
 
 
 @pytest.mark.parametrize(("slug", "field", "value", "message"), [
-    ("assets", "quantity_low", "-3", "greater than or equal to 0"),
+    ("assets", "quantity_low", "-3", "Enter 0 or more."),
+    ("assets", "quantity_low", "many", "Enter a whole number, such as 250."),
     ("assets", "quantity_high", "2", "cannot be below"),
-    ("sites", "latitude", "123", "less than or equal to 90"),
+    ("sites", "latitude", "123", "Enter 90 or less."),
+    ("sites", "latitude", "north", "Enter a number, such as 48.5."),
     ("sites", "country_code", "XX", "unknown country code"),
     ("stakeholders", "name", "", "required"),
     ("events", "happened_on", "21/02/2025", "use YYYY-MM-DD"),
@@ -377,3 +379,11 @@ def test_admins_see_the_change_log_filtered_by_user_kind_and_date(session, admin
     assert "Loaded from seeds/" in seeded[-1].text
     assert all("Correction:" in item.text and "Reason:" in item.text for item in seeded[:-1])
     assert len(seeded) == 1 + len(corrections.read(seed.SEEDS_DIR))
+
+
+def test_date_fields_leave_the_format_to_the_browsers_picker(editor_client):
+    page = soup(editor_client.get("/events/new"))
+    day = page.select_one("input[name=happened_on]")
+    assert day["type"] == "date"
+    hint = page.select_one("#f-happened_on-hint")
+    assert hint is None or "YYYY" not in hint.text

@@ -147,7 +147,7 @@ def test_an_overlong_text_is_refused_by_the_form_the_api_and_the_import(
     form = editor_client.post("/sites/new", data={**valid_data(session, KINDS["sites"]),
                                                   "note": "x" * (TEXT_MAX + 1)})
     assert form.status_code == 422
-    assert "at most 20000 characters" in _errors(form)["note"]
+    assert _errors(form)["note"] == "Use at most 20,000 characters."
     text = _csv(session, [("PL", 1, 2)]).replace("Imported drones of PL",
                                                     "y" * (TEXT_MAX + 1))
     preview = _upload(admin_client, text)

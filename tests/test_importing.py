@@ -66,7 +66,7 @@ def test_one_bad_row_stops_the_whole_file(session, admin_client):
     assert preview.status_code == 422
     rows = soup(preview).select("tbody tr")
     assert [("invalid" in (r.get("class") or [])) for r in rows] == [False, True, True]
-    assert "unknown country code" in rows[1].text and "greater than or equal to 0" in rows[1].text
+    assert "unknown country code" in rows[1].text and "Enter 0 or more." in rows[1].text
     assert "cannot be below" in rows[2].text
     assert not soup(preview).select("form[action='/admin/import/confirm']")
     # Posting the text for writing anyway is refused the same way.

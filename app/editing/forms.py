@@ -116,7 +116,9 @@ def _field(kind: Kind, column) -> FormField:
     if isinstance(type_, DateTime):
         return FormField(name, label, "datetime", required, hint="YYYY-MM-DD HH:MM, in UTC")
     if isinstance(type_, Date):
-        return FormField(name, label, "date", required, hint="YYYY-MM-DD")
+        # No format hint: the browser's date picker shows the date in the reader's own
+        # format, and sends it as YYYY-MM-DD whatever that is.
+        return FormField(name, label, "date", required)
     if isinstance(type_, Integer):
         return FormField(name, label, "integer", required,
                          hint="Leave empty when not reported"
@@ -260,6 +262,35 @@ def raw_values(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Pydantic's messages are written for programmers; a form says what to type instead.
+PLAIN = {
+    "missing": "This field is required.",
+    "int_parsing": "Enter a whole number, such as 250.",
+    "int_from_float": "Enter a whole number, such as 250.",
+    "float_parsing": "Enter a number, such as 48.5.",
+    "finite_number": "Enter a number, such as 48.5.",
+    "greater_than_equal": "Enter {ge:,} or more.",
+    "less_than_equal": "Enter {le:,} or less.",
+    "greater_than": "Enter a number above {gt:,}.",
+    "string_too_long": "Use at most {max_length:,} characters.",
+    "too_long": "Use at most {max_length:,} characters.",
+    "string_too_short": "This field is required.",
+    "list_type": "Choose from the list.",
+}
+
+
+def plain_message(issue: dict[str, Any]) -> str:
+    template = PLAIN.get(issue["type"])
+    if template is None:
+        return issue["msg"].removeprefix("Value error, ")
+    context = {k: int(v) if isinstance(v, float) and v.is_integer() else v
+               for k, v in issue.get("ctx", {}).items()}
+    try:
+        return template.format(**context)
+    except (KeyError, ValueError):  # a context this wording does not expect
+        return issue["msg"].removeprefix("Value error, ")
+
+
 def validate(session: Session, form: Form, raw: dict[str, Any],
              row_id: int | None = None) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """The values to save, or the errors by field name (messages for people)."""
@@ -270,10 +301,7 @@ def validate(session: Session, form: Form, raw: dict[str, Any],
     except ValidationError as error:
         for issue in error.errors():
             name = str(issue["loc"][0]) if issue["loc"] else ""
-            message = issue["msg"].removeprefix("Value error, ")
-            if issue["type"] == "missing":
-                message = "This field is required."
-            errors.setdefault(name, message)
+            errors.setdefault(name, plain_message(issue))
         return None, errors
     errors = check(session, form, data, row_id)
     return (None, errors) if errors else (data, {})

@@ -33,7 +33,7 @@ def test_inline_edit_with_an_error_then_save_and_revert(page: Page, live_server:
     quantity.fill("-5")
     page.get_by_role("button", name="Save").click()
     error = page.locator("#f-quantity_low-error")
-    expect(error).to_contain_text("greater than or equal to 0")
+    expect(error).to_have_text("Enter 0 or more.")
     expect(quantity).to_have_value("-5")
     expect(quantity).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Condition")).to_have_value("Only after a ceasefire")
