@@ -3,12 +3,16 @@
 import pytest
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from app.loading import seed
+from app import migrate
+from app.db import get_engine
+from app.loading import corrections, seed
 from app.plan.kinds import KINDS
 from app.plan.models import (
     Asset,
     Citation,
+    Country,
     Demand,
     Deployment,
     Event,
@@ -19,6 +23,7 @@ from app.plan.models import (
     Stance,
 )
 from app.plan.vocab import AssetType, DatePrecision, Position, Posture, SiteBasis
+from tests.databases import fresh_database
 
 REPORT = "report-2025-02-21"
 
@@ -34,12 +39,32 @@ def _counts(session):
     } | {"citations": session.scalar(select(func.count()).select_from(Citation))}
 
 
+def _records(counts: dict[str, int], session) -> int:
+    """Everything a load reads and reports on: rows, citations and countries."""
+    return sum(counts.values()) + session.scalar(select(func.count()).select_from(Country))
+
+
 def test_seeding_twice_changes_nothing(session):
     before = _counts(session)
     report = seed.load(session)
-    assert (report.created, report.updated) == (0, 0)
-    assert report.unchanged == sum(before[k] for k in KINDS)
+    assert (report.created, report.updated, report.corrected) == (0, 0, 0)
+    # Every record the first load created is reported unchanged, not some of them.
+    assert report.unchanged == _records(before, session)
     assert _counts(session) == before
+
+
+def test_a_first_load_reports_what_it_created(backend, tmp_path_factory):
+    with fresh_database(backend, tmp_path_factory) as url:
+        engine = get_engine(url)
+        migrate.upgrade(engine)
+        with Session(engine) as fresh:
+            report = seed.load(fresh)
+            assert report.updated == 0 and report.unchanged == 0
+            assert report.created == _records(_counts(fresh), fresh)
+            assert report.corrected == sum(1 for fix in corrections.read(seed.SEEDS_DIR)
+                                           if fix.field is not None for _ in fix.keys)
+            assert str(report).endswith(f"{report.corrected} corrections applied")
+        engine.dispose()
 
 
 def test_seed_restores_an_edited_row(session):

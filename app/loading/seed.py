@@ -73,16 +73,22 @@ class SeedError(ValueError):
 
 @dataclass
 class Report:
+    """What a load did to every record it read (rows, their citations, the countries):
+    each is counted once, as created, updated or unchanged, so a second load reports as
+    unchanged what the first created. Corrections applied are counted apart."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    corrected: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated)
+        return bool(self.created or self.updated or self.corrected)
 
     def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        return text + (f", {self.corrected} corrections applied" if self.corrected else "")
 
 
 COUNTRIES_FILE = "countries.yaml"
@@ -143,6 +149,7 @@ def _load_rows(session, section, rows, by_key, seeds_dir, report, fixes) -> None
     # References within a section (a source cited in another source) are set once
     # every row of the section exists, so the order of rows in a file does not matter.
     own_refs = {name for name, model in section.refs.items() if model is section.model}
+    new = {data["key"] for data in rows if data["key"] not in existing}
     for data in rows:
         with _context(section, data):
             fields = {k: v for k, v in data.items() if k not in own_refs}
@@ -155,7 +162,7 @@ def _load_rows(session, section, rows, by_key, seeds_dir, report, fixes) -> None
             row = existing[data["key"]]
             refs = {f"{n}_id": _ref(by_key, section.model, data[n], row.key).id
                     if data.get(n) else None for n in own_refs}
-            if _assign(row, refs):
+            if _assign(row, refs) and row.key not in new:
                 report.updated += 1
             _cite(session, row, data.get("cite") or [], by_key, report)
 
@@ -175,7 +182,7 @@ def _correct(session, fix, seeds, by_key, seeds_dir, report, at) -> None:
             name, was = _value(section, fix.field, fix.was, key, by_key)
             _, now = _value(section, fix.field, rows[key].get(fix.field), key, by_key)
             if _same(getattr(row, name), was) and _assign(row, {name: now}):
-                report.updated += 1
+                report.corrected += 1
     session.flush()
 
 
@@ -195,6 +202,8 @@ def load_countries(session: Session, seeds_dir: Path, report: Report) -> None:
             report.created += 1
         elif _assign(country, values):
             report.updated += 1
+        else:
+            report.unchanged += 1
     session.flush()
 
 
@@ -349,6 +358,8 @@ def _cite(session, row, cites, by_key, report) -> None:
             report.created += 1
         elif _assign(citation, {k: _coerce(Citation, k, v) for k, v in values.items()}):
             report.updated += 1
+        else:
+            report.unchanged += 1
     session.flush()
     if figures:
         claims.settle(session, row)
