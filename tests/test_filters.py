@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.browse import queries
 from app.plan.filters import parse
 from app.plan.kinds import KINDS
+from tests.html import soup
 
 
 def keys(session, slug, **params):
@@ -71,11 +72,30 @@ def test_filter(session, slug, params, expected):
     assert keys(session, slug, **params) == expected
 
 
-def facet_counts(session, slug, **params):
+def facet_counts(session, slug, *, zeros=False, **params):
+    """Each facet's counts; only the values some row matches unless `zeros`."""
     kind = KINDS[slug]
     filters = kind.filters(**params)
     page = queries.list_rows(session=session, kind=kind, filters=filters)
-    return {f.param: {v.value: v.count for v in f.values} for f in page.facets}
+    return {f.param: {v.value: v.count for v in f.values if zeros or v.count or v.selected}
+            for f in page.facets}
+
+
+def test_choices_a_filter_leaves_empty_stay_listed_with_zero(session, client):
+    everything = facet_counts(session, "assets")
+    none_left = facet_counts(session, "assets", zeros=True, q="no such words anywhere")
+    for param, counts in everything.items():
+        assert none_left[param] == dict.fromkeys(counts, 0), param
+    page = soup(client.get("/assets?q=no+such+words+anywhere"))
+    drone = page.select_one("#f-asset_type-drone")
+    assert drone is not None and drone.find_parent("label").select_one(".count").text == "0"
+    assert "No values" not in page.text
+
+
+def test_a_dimension_no_row_has_offers_no_group(client):
+    legends = [legend.text for legend in soup(client.get("/deployments")).select(
+        "fieldset.facet legend")]
+    assert legends and "Contributor" not in legends
 
 
 def test_facets_count_every_other_filter(session):

@@ -78,20 +78,25 @@ class Facet:
 
 
 def facet(session: Session, kind: Kind, dim: Dim, filters: BaseFilters) -> Facet:
-    """Counts per value of one dimension, under every other active filter."""
+    """Counts per value of one dimension, under every other active filter: every value
+    the data holds is listed, those no row matches with 0, so that a choice does not
+    vanish when another filter leaves it empty. One statement still: rows are counted
+    only where they match."""
     where = conditions(kind, filters, skip=dim.param)
     if dim.column is not None:
+        matching = case((and_(*where), 1)) if where else literal(1)
         stmt = (
-            select(dim.column, func.count())
+            select(dim.column, func.count(matching))
             .select_from(kind.model)
-            .where(dim.column.is_not(None), *where)
+            .where(dim.column.is_not(None))
             .group_by(dim.column)
         )
     else:
         pairs = dim.pairs().subquery()
-        stmt = select(pairs.c.value, func.count(distinct(pairs.c.id))).group_by(pairs.c.value)
+        ids = pairs.c.id
         if where:
-            stmt = stmt.where(pairs.c.id.in_(select(kind.model.id).where(*where)))
+            ids = case((pairs.c.id.in_(select(kind.model.id).where(*where)), pairs.c.id))
+        stmt = select(pairs.c.value, func.count(distinct(ids))).group_by(pairs.c.value)
     counts = {str(value): n for value, n in session.execute(stmt)}
     selected = {str(v) for v in filters.values(dim.param)}
     values = [
