@@ -23,8 +23,10 @@ def get_view_session(
     request: Request,
     live: LiveSessionDep,
     as_of: Annotated[str | None, Query(
-        # Checked below, for a message that says how to write it.
-        json_schema_extra={"format": "date"},
+        # Checked below, for a message that says how to write it. Empty is the present, as
+        # a cleared date field sends it.
+        json_schema_extra={"anyOf": [{"type": "string", "format": "date"},
+                                     {"type": "string", "maxLength": 0}]},
         description="Show the plan as it stood at the end of this day (UTC), YYYY-MM-DD; "
                     "today or later is the present.",
         examples=["2025-02-21"])] = None,
