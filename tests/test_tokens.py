@@ -105,7 +105,7 @@ def test_empty_name_is_shown_next_to_the_field(editor_client, session):
     field = soup(response).select_one("#token-name")
     assert field["aria-invalid"] == "true"
     error = soup(response).select_one("#" + field["aria-describedby"].split()[-1])
-    assert error.text == "Fill this in."
+    assert error.text == "This field is required."
     assert session.scalars(select(ApiToken)).first() is None
 
 

@@ -274,12 +274,16 @@ PLAIN = {
     "greater_than": "Enter a number above {gt:,}.",
     "string_too_long": "Use at most {max_length:,} characters.",
     "too_long": "Use at most {max_length:,} characters.",
-    "string_too_short": "This field is required.",
     "list_type": "Choose from the list.",
 }
 
 
 def plain_message(issue: dict[str, Any]) -> str:
+    """Pydantic's message, said to the person filling in a form (every form of the app:
+    rows, accounts, tokens)."""
+    if issue["type"] == "string_too_short":
+        least = (issue.get("ctx") or {}).get("min_length", 1)
+        return PLAIN["missing"] if least == 1 else f"Use at least {least:,} characters."
     template = PLAIN.get(issue["type"])
     if template is None:
         return issue["msg"].removeprefix("Value error, ")

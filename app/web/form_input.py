@@ -5,6 +5,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from app.editing.forms import plain_message
+
 Errors = dict[str, str]
 M = TypeVar("M", bound=BaseModel)
 
@@ -14,7 +16,7 @@ def field_errors(error: ValidationError) -> Errors:
     out: Errors = {}
     for problem in error.errors():
         field = str(problem["loc"][0]) if problem["loc"] else ""
-        message = _plain(problem)
+        message = plain_message(problem)
         out.setdefault(field, message[:1].upper() + message[1:])
     return out
 
@@ -27,17 +29,3 @@ def parse_form(model: type[M], form: FormData | dict[str, Any]
         return model.model_validate(data), {}
     except ValidationError as error:
         return None, field_errors(error)
-
-
-def _plain(problem: dict[str, Any]) -> str:
-    """Pydantic's message, said to the person filling in the form."""
-    ctx = problem.get("ctx") or {}
-    if problem["type"] == "missing":
-        return "Fill this in."
-    if problem["type"] == "string_too_short":
-        if ctx.get("min_length") == 1:
-            return "Fill this in."
-        return f"Use at least {ctx['min_length']} characters."
-    if problem["type"] == "string_too_long":
-        return f"Use at most {ctx['max_length']} characters."
-    return problem["msg"].removeprefix("Value error, ")
