@@ -74,3 +74,15 @@ function markCurrentQuote() {
 markCurrentQuote();
 window.addEventListener("hashchange", markCurrentQuote);
 document.addEventListener("htmx:historyRestore", markCurrentQuote);
+
+// A button that folds a part of the page away on narrow screens (the nav, the filters):
+// CSS hides `.collapsible` there until the button marks it open.
+for (const button of document.querySelectorAll("button[data-collapses]")) {
+  const target = document.getElementById(button.dataset.collapses);
+  if (!target) continue;
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    target.classList.toggle("open", open);
+  });
+}

@@ -147,9 +147,54 @@ def test_exports_link_carries_the_filter(client):
 def test_navigation_marks_the_current_page(client):
     page = soup(client.get("/deployments"))
     assert page.select_one("nav a[aria-current=page]").text == "Deployments"
-    assert [a["href"] for a in page.select("nav[aria-label=Sections] a")] == [
-        "/", *(f"/{slug}" for slug in NAV), "/map", "/brief", "/compare", "/docs"]
     assert soup(client.get("/map")).select_one("nav a[aria-current=page]").text == "Map"
+    assert soup(client.get("/deployments/1")).select_one(
+        "nav a[aria-current=page]").text == "Deployments"
+    # A section whose address starts like another's is not taken for it.
+    assert soup(client.get("/stances")).select_one("nav a[aria-current=page]").text == "Stances"
+
+
+def test_navigation_groups_every_section_once_figures_first(client):
+    page = soup(client.get("/"))
+    groups = page.select("nav[aria-label=Sections] .nav-group")
+    headings = [g.select_one(".nav-heading").text for g in groups]
+    assert headings == ["Figures", "Positions", "Record"]
+    for group in groups:
+        assert group.select_one("ul")["aria-labelledby"] == group.select_one(".nav-heading")["id"]
+    hrefs = [a["href"] for a in page.select("nav[aria-label=Sections] a")]
+    assert sorted(hrefs) == sorted(["/", *(f"/{slug}" for slug in NAV), "/map", "/brief",
+                                    "/compare", "/docs"])
+    first = [a.text for a in groups[0].select("a")]
+    assert first[:2] == ["Overview", "Force levels"] and "Map" in first and "Brief" in first
+
+
+def test_the_change_log_goes_by_one_name(client):
+    page = soup(client.get("/"))
+    link = page.select_one('nav[aria-label=Sections] a[href="/compare"]')
+    assert link.text == "Change log"
+    compare = soup(client.get("/compare"))
+    assert compare.select_one("h1").text == "Change log"
+    assert compare.select_one("title").text.startswith("Change log")
+
+
+def test_the_age_of_the_newest_source_is_said_near_the_top(client):
+    page = soup(client.get("/assets"))
+    age = page.select_one("#data-age")
+    # Right under the header, before the page's own heading.
+    assert age.find_previous_sibling("header") is not None
+    assert "Newest source: 21 Feb 2025" in " ".join(age.text.split())
+    assert "ago" in age.text
+
+
+def test_the_age_of_a_source_reads_as_words(monkeypatch):
+    from datetime import date
+
+    from app.web import templating
+    monkeypatch.setattr(templating, "today", lambda: date(2026, 11, 30))
+    assert templating.ago(date(2026, 11, 30)) == "today"
+    assert templating.ago(date(2026, 11, 29)) == "yesterday"
+    assert templating.ago(date(2026, 11, 20)) == "10 days ago"
+    assert templating.ago(date(2025, 2, 21)) == "1 year, 9 months ago"
 
 
 # --- Overview ---
@@ -163,10 +208,14 @@ def test_overview(client):
     assert cards["Proposed"].select_one(".figure").text == "30,000"
     assert cards["Requested"].select_one(".figure").text == "200,000"
     assert cards["Pledged"].select_one(".figure").text == "None yet"
-    assert "nothing committed, approved or deployed" in cards["Pledged"].text
+    assert "no contingent committed, approved or deployed yet" in cards["Pledged"].text
     assert "floated 30,000" in page.select_one("p.stages").text
-    assert cards["Pledged"].select_one("a")["href"] == (
-        "/deployments?stage=committed&stage=approved&stage=deployed")
+    # Nothing is pledged: the link leads to every contingent and its stage, not an empty list.
+    assert cards["Pledged"].select_one("a")["href"] == "/deployments"
+    gap = " ".join(page.select_one(".gap p").text.split())
+    assert gap == ("30,000 proposed is 15% of the 200,000 Ukraine requested: 170,000 short. "
+                   "None of it is pledged yet.")
+    assert page.select_one(".gap-proposed")["width"] == "15.0"
     cite = cards["Proposed"].select_one(".card-sources a.cite")
     assert cite.text == "unnamed outlet, 21 Feb 2025"
     assert cite["href"].startswith("/sources/") and "#q-" in cite["href"]
@@ -317,3 +366,17 @@ def test_the_api_docs_lead_back_to_the_dashboard(client):
     page = soup(client.get("/docs"))
     back = page.select_one("header.docs-bar a")
     assert back["href"] == "/" and "Peaceplan" in back.text
+
+
+def test_the_gap_is_only_stated_between_exact_figures():
+    from app.browse.overview import Headline, gap
+    from app.plan.quantities import Range
+
+    def levels(proposed, requested):
+        return [Headline("Proposed", proposed, ""), Headline("Requested", requested, "")]
+
+    assert gap(levels(Range(30_000, 30_000), Range(200_000, 200_000))).percent == 15
+    assert gap(levels(Range(25_000, 30_000), Range(200_000, 200_000))) is None
+    assert gap(levels(Range(30_000, 30_000), Range(None, 200_000))) is None
+    assert gap(levels(Range(30_000, 30_000), Range())) is None
+    assert gap([Headline("Proposed", Range(1, 1), "")]) is None

@@ -49,6 +49,36 @@ class Headline:
     disputed: int = 0
 
 
+@dataclass(frozen=True)
+class Gap:
+    """How far the proposal falls short of the request, where both are exact figures: a
+    share of a range would be a made-up point."""
+
+    proposed: int
+    requested: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.proposed / self.requested)
+
+    @property
+    def short(self) -> int:
+        return self.requested - self.proposed
+
+
+def gap(levels: Sequence[Headline]) -> Gap | None:
+    by_label = {h.label: h.troops for h in levels}
+    proposed = by_label.get(ForceLevelKind.PROPOSED.label)
+    requested = by_label.get(ForceLevelKind.REQUESTED.label)
+    if not proposed or not requested:
+        return None
+    if proposed.low is None or proposed.low != proposed.high:
+        return None
+    if not requested.low or requested.low != requested.high:
+        return None
+    return Gap(proposed.low, requested.low)
+
+
 @dataclass
 class Group:
     key: str | None
@@ -73,6 +103,10 @@ class Overview:
     demands: queries.Page
     events: queries.Page
     stance_citations: dict[int, list[Citation]]
+
+    @property
+    def gap(self) -> "Gap | None":
+        return gap(self.levels)
 
 
 def _filters(kind: kinds.Kind, filters: OverviewFilters, **extra: Any):
@@ -159,9 +193,11 @@ def headlines(session: Session, filters: OverviewFilters, levels: list[Headline]
     pledged = [g for g in stages if g.key in PLEDGED_STAGES]
     if not pledged:
         # Absence is not a figure: say what the sources hold instead of showing a 0.
-        out.append(Headline("Pledged", Range(), f"nothing committed, approved or deployed "
-                            f"in any tracked source ({scope})",
-                            href="/deployments" + pledges.query(), figure="None yet"))
+        where = f" ({scope})" if filters.country else ""
+        out.append(Headline("Pledged", Range(), f"no contingent committed, approved or "
+                            f"deployed yet{where}: see the stages",
+                            href="/deployments" + _filters(kinds.DEPLOYMENTS, filters).query(),
+                            figure="None yet"))
         return out
     amount = Range(0, 0)
     for g in pledged:

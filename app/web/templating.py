@@ -1,8 +1,10 @@
 """Jinja2 set-up, the HTMX partial rule, and URL helpers for filter state."""
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import humanize
 from fastapi import Request
 from jinja2_fragments.fastapi import Jinja2Blocks
 from sqlalchemy.orm import Session
@@ -10,9 +12,11 @@ from starlette.responses import RedirectResponse, Response
 
 from app.accounts import csrf
 from app.browse.queries import dataset_info
+from app.history.asof import today
 from app.plan.kinds import KINDS, NAV
 from app.plan.quantities import format_date, format_range
 from app.plan.vocab import SiteKind, country_name
+from app.web.navigation import CHANGE_LOG, GROUPS
 from app.web.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -25,7 +29,8 @@ def _who(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_who])
-templates.env.globals.update(kinds=KINDS, nav=NAV, site_kinds=list(SiteKind),
+templates.env.globals.update(kinds=KINDS, nav=NAV, nav_groups=GROUPS, change_log=CHANGE_LOG,
+                             site_kinds=list(SiteKind),
                              static_url=static_url, **csrf.TEMPLATE_GLOBALS)
 
 
@@ -35,7 +40,18 @@ def cited(source: Any) -> str:
     return f"{source.outlet}, {when}"
 
 
+def ago(day: date) -> str:
+    """How long before today a date is, in words a reader takes in at a glance."""
+    days = (today() - day).days
+    if days <= 0:
+        return "today" if days == 0 else "a future date"
+    if days == 1:
+        return "yesterday"
+    return f"{humanize.naturaldelta(days * 86400)} ago"
+
+
 templates.env.filters.update(
+    ago=ago,
     range=lambda r: format_range(r.low, r.high), day=format_date, country=country_name,
     cited=cited,
     claimed=lambda pair: format_range(*pair),

@@ -1,0 +1,41 @@
+"""The site's sections, grouped the way a reader looks for them: the figures first, then who
+stands where, then the record behind it all."""
+
+from dataclasses import dataclass
+
+from app.plan.kinds import KINDS
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    href: str
+
+    def current(self, path: str) -> bool:
+        """Whether `path` is this section or a page within it."""
+        if self.href == "/":
+            return path == "/"
+        return path == self.href or path.startswith(self.href + "/")
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    items: tuple[Item, ...]
+
+
+def _kinds(*slugs: str) -> tuple[Item, ...]:
+    return tuple(Item(KINDS[slug].plural, f"/{slug}") for slug in slugs)
+
+
+#: The name the change log goes by everywhere: the nav, its page and the editors' view of it.
+CHANGE_LOG = "Change log"
+
+GROUPS = (
+    Group("Figures", (Item("Overview", "/"), *_kinds("force-levels", "deployments", "assets",
+                                                     "sites"),
+                      Item("Map", "/map"), Item("Brief", "/brief"))),
+    Group("Positions", _kinds("stakeholders", "stances", "demands")),
+    Group("Record", (*_kinds("events", "sources", "plans"), Item(CHANGE_LOG, "/compare"),
+                     Item("API", "/docs"))),
+)
