@@ -6,7 +6,7 @@ import io
 import pytest
 
 from app.plan.models import Stance
-from app.plan.quantities import format_range
+from app.plan.quantities import Range, format_range, total
 from app.plan.vocab import AssetType
 from tests.html import soup
 
@@ -67,28 +67,54 @@ def test_troops_chart_draws_the_proposed_and_requested_levels(client):
 @pytest.mark.parametrize("query", ["", "?country=US", "?country=FR"])
 def test_overview_assets_chart_equals_its_table(client, query):
     chart, rows = chart_and_table(client, query, "assets")
+    # One order for both: the reader compares a bar with the row in the same place.
+    assert list(chart) == list(rows)
     for label, bar in chart.items():
         quantity, entries, _ = rows[label]
-        assert bar["low"] == bar["high"] == int(entries)
-        assert bar["text"].startswith(f"{entries} entr") and f"quantity {quantity}" in bar["text"]
+        assert quantity.startswith(format_range(bar["low"], bar["high"]))
+        shown = "quantity not reported" if quantity.startswith("unknown") else quantity
+        assert bar["text"].startswith(shown)
+        assert f"{entries} entr" in bar["text"]
 
 
 @pytest.mark.parametrize("query", ["", "country=US", "posture=monitoring", "stage=floated"])
 def test_assets_list_chart_equals_the_list(client, query):
     page = soup(client.get(f"/assets?{query}"))
     rows = list(csv.DictReader(io.StringIO(client.get(f"/assets.csv?{query}").text)))
-    expected: dict[str, dict[str, int]] = {}
-    labels = {r["asset_type"]: None for r in rows}
+    expected: dict[str, list[Range]] = {}
     for r in rows:
-        expected.setdefault(r["asset_type"], {}).setdefault(r["posture"], 0)
-        expected[r["asset_type"]][r["posture"]] += 1
+        expected.setdefault(r["asset_type"], []).append(
+            Range(int(r["quantity_low"]) if r["quantity_low"] else None,
+                  int(r["quantity_high"]) if r["quantity_high"] else None))
     chart = bars(page, "assets")
-    assert len(chart) == len(labels)
-    for slug, postures in expected.items():
+    assert len(chart) == len(expected)
+    for slug, quantities in expected.items():
         bar = chart[AssetType(slug).label]
-        assert bar["low"] == sum(postures.values())
-        for posture, n in postures.items():
-            assert f"{posture.replace('standby', 'on standby')}: {n}" in bar["text"]
+        assert Range(bar["low"], bar["high"]) == total(quantities)
+        n = len(quantities)
+        assert f"{n} {'entry' if n == 1 else 'entries'}" in bar["text"]
+
+
+def test_assets_chart_draws_quantities_not_entries(client, session):
+    """55 drones and 2 aircraft, one entry each, are bars of different lengths, the larger
+    first, in the chart and the table alike."""
+    from sqlalchemy import select
+
+    from app.plan.models import Asset, Plan
+
+    plan = session.scalars(select(Plan)).first()
+    for key, asset_type, low in [("few", "reconnaissance_aircraft", 2), ("many", "drone", 55)]:
+        session.add(Asset(key=key, plan_id=plan.id, country_code="NO", asset_type=asset_type,
+                          posture="monitoring", stage="floated", role="Test",
+                          quantity_low=low, quantity_high=None))
+    session.flush()
+    chart, rows = chart_and_table(client, "?country=NO", "assets")
+    assert list(chart) == list(rows) == ["Drones", "Reconnaissance aircraft"]
+    drones, aircraft = chart["Drones"], chart["Reconnaissance aircraft"]
+    assert drones["text"] == "at least 55 (monitoring 55; 1 entry)"
+    assert drones["widths"][0] > 20 * aircraft["widths"][0]
+    # "At least": the bar stays open past its known part.
+    assert len(drones["widths"]) == 2 and drones["widths"][1] > 0
 
 
 @pytest.mark.parametrize("query", ["", "country=DE", "country=FR&country=CA", "position=opposes"])
@@ -130,14 +156,14 @@ def test_deployments_chart_follows_the_filter(client):
 
 
 def test_charts_are_readable_without_colour(client):
-    page = soup(client.get("/assets"))
+    page = soup(client.get("/stances"))
     for svg in page.select("figure.chart svg"):
         assert svg["aria-hidden"] == "true"
     for row in page.select("figure.chart .chart-row"):
         assert row.select_one(".chart-label").text.strip()
         assert row.select_one(".chart-value").text.strip()
-    # Postures differ by fill pattern, not only by colour.
-    fills = {r.get("fill", "solid") for r in page.select("#chart-assets .chart-row rect")}
+    # Positions differ by fill pattern, not only by colour.
+    fills = {r.get("fill", "solid") for r in page.select("#chart-stances .chart-row rect")}
     assert len(fills) >= 2
 
 
@@ -156,8 +182,10 @@ def test_asset_quantities_add_as_ranges_in_chart_and_table(client, session):
     chart, rows = chart_and_table(client, "?country=NO", "assets")
     assert rows["Helicopters"][:2] == ["at least 15", "3"]
     bar = chart["Helicopters"]
-    assert bar["text"] == ("3 entries, quantity at least 15 "
-                           "(monitoring: 1, on standby: 1, deployed: 1)")
-    assert bar["widths"] == [pytest.approx(100 / 3, abs=.01)] * 3
+    assert bar["text"] == ("at least 15 (monitoring 10, on standby 5; "
+                           "3 entries, 1 of unknown quantity)")
+    # Drawn to a scale with room past the open-ended 15: 10 and 5, then the open end.
+    assert bar["widths"] == [pytest.approx(53.33, abs=.01), pytest.approx(26.67, abs=.01),
+                             pytest.approx(20, abs=.01)]
     listed = bars(soup(client.get("/assets?country=NO")), "assets")
     assert listed["Helicopters"]["text"] == bar["text"]

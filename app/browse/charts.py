@@ -16,7 +16,7 @@ from app.caching.memo import memo
 from app.plan import kinds
 from app.plan.filters import BaseFilters
 from app.plan.models import Asset, Stance
-from app.plan.quantities import Range, total
+from app.plan.quantities import Range, largest_first, total
 from app.plan.vocab import AssetType, Position, Posture
 
 
@@ -57,9 +57,13 @@ class Chart:
     note: str = ""
 
     @property
-    def scale(self) -> int:
+    def scale(self) -> float:
         values = [v for b in self.bars for v in (b.amount.low, b.amount.high) if v]
-        return max([*values, *(line.value for line in self.lines), 1])
+        largest = max([*values, *(line.value for line in self.lines), 1])
+        # Room past the largest figure when a bar is open-ended, so that its open end shows.
+        if any(b.amount.low and b.amount.high is None for b in self.bars):
+            return largest * 1.25
+        return largest
 
     def x(self, value: int | None) -> float:
         """A value as a percentage of the plot's width."""
@@ -78,8 +82,10 @@ def troops(groups: Sequence[overview.Group], levels: Sequence[overview.Headline]
 
 
 def assets(sums: Sequence[queries.GroupSum], href: Callable[[str], str]) -> Chart:
-    """Asset entries by type, each bar split by posture, with the quantity where reported;
-    from range sums keyed by (asset type, posture)."""
+    """Asset quantities by type, each bar split by posture: the quantities reported, not the
+    number of entries, so that 55 drones outweigh 2 aircraft. An entry of unknown quantity
+    leaves the bar open-ended, as a range with no upper bound. From range sums keyed by
+    (asset type, posture); in the order of the table beside it."""
     postures = list(Posture)
     by_type: dict[str, list[queries.GroupSum]] = {}
     for g in sums:
@@ -87,16 +93,21 @@ def assets(sums: Sequence[queries.GroupSum], href: Callable[[str], str]) -> Char
     bars = []
     for asset_type, groups in by_type.items():
         groups.sort(key=lambda g: postures.index(Posture(g.key[1])))
-        parts = [Part(Posture(g.key[1]).label, g.rows, postures.index(Posture(g.key[1])))
-                 for g in groups]
+        parts = [Part(Posture(g.key[1]).label, g.low or 0, postures.index(Posture(g.key[1])))
+                 for g in groups if g.low]
         n = sum(g.rows for g in groups)
+        unknown = sum(g.unknown for g in groups)
         quantity = total(Range(g.low, g.high) for g in groups)
-        bars.append(Bar(AssetType(asset_type).label, Range(n, n),
-                        f"{n} {'entry' if n == 1 else 'entries'}, quantity {quantity}",
-                        href(asset_type), parts))
-    bars.sort(key=lambda b: (-(b.amount.low or 0), b.label))
+        said = [", ".join(f"{p.label.lower()} {p.value:,}" for p in parts),
+                f"{n} {'entry' if n == 1 else 'entries'}"
+                + (f", {unknown} of unknown quantity" if unknown and quantity.known else "")]
+        text = (f"{quantity if quantity.known else 'quantity not reported'} "
+                f"({'; '.join(filter(None, said))})")
+        bars.append(Bar(AssetType(asset_type).label, quantity, text, href(asset_type), parts))
+    bars.sort(key=lambda b: largest_first(b.amount, b.label))
     key = [Part(p.label, 0, i) for i, p in enumerate(postures)]
-    return Chart("assets", "Assets by type and posture", "entries", bars, key=key)
+    return Chart("assets", "Assets by type and posture", "quantity reported", bars, key=key,
+                 note="Open-ended bars: at least this many, the rest not reported.")
 
 
 def stances(counts: Sequence[tuple[str, str, int]],

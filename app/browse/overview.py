@@ -16,7 +16,7 @@ from app.browse import queries
 from app.plan import kinds
 from app.plan.filters import BaseFilters, FilterQuery
 from app.plan.models import Asset, Citation, Deployment, ForceLevel, Source
-from app.plan.quantities import Range
+from app.plan.quantities import Range, largest_first
 from app.plan.vocab import (
     PLEDGED_STAGES,
     AssetType,
@@ -142,13 +142,15 @@ def asset_type_href(narrowed: BaseFilters):
 
 
 def assets_by_type(session: Session, narrowed: BaseFilters) -> list[Group]:
-    """Asset quantities per type, under an assets filter."""
-    return _groups(
+    """Asset quantities per type, under an assets filter, the largest quantity first (the
+    order of the chart above the table)."""
+    groups = _groups(
         session, kinds.ASSETS, narrowed, Asset.asset_type, Asset.quantity_low,
         Asset.quantity_high,
         label=lambda slug: AssetType(slug).label,
         href=asset_type_href(narrowed), sources=True,
     )
+    return sorted(groups, key=lambda g: largest_first(g.amount, g.label))
 
 
 def plan_levels(session: Session) -> list[Headline]:

@@ -32,6 +32,12 @@ class Range:
         return format_range(self.low, self.high)
 
 
+def largest_first(amount: Range, label: str) -> tuple[int, int, str]:
+    """A sort key for figures: the largest known lower bound first, then the larger upper
+    bound, then by name; one order for a chart and the table beside it."""
+    return (-(amount.low or 0), -(amount.high or amount.low or 0), label)
+
+
 def total(ranges: Iterable[Range]) -> Range:
     """The sum of ranges; an empty sum is exactly zero."""
     result = Range(0, 0)
