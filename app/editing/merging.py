@@ -143,9 +143,11 @@ def base_of(session: Session, kind: Kind, row: Any, version: int) -> dict[str, A
         .order_by(Revision.id.desc()).limit(1)).first()
 
 
-def merge(session: Session, form: Form, row: Any, mine: dict[str, Any],
-          version: int) -> Merge:
-    """Merge `mine` (every field's value as sent, parsed) over `row`, from `version`."""
+def merge(session: Session, form: Form, row: Any, mine: dict[str, Any], version: int,
+          meant: set[str] | None = None) -> Merge:
+    """Merge `mine` (every field's value as sent, parsed) over `row`, from `version`.
+    Fields in `meant` were sent on purpose (a PATCH): one they changed meanwhile is a
+    conflict even where mine is the base's value, unless it is theirs too."""
     base = base_of(session, form.kind, row, version)
     theirs = record.snapshot(row)
     fields = {f.name: f for f in form.fields}
@@ -159,7 +161,7 @@ def merge(session: Session, form: Form, row: Any, mine: dict[str, Any],
         b = None if base is None else tuple(canon(fields[n], base.get(n)) for n in unit.names)
         if m == t:
             continue
-        if b is not None and m == b:
+        if b is not None and m == b and not (meant and meant & set(unit.names) and t != b):
             out.theirs.update(unit.names)
             if t != b:
                 changed.append(unit)
