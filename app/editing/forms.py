@@ -295,17 +295,25 @@ def plain_message(issue: dict[str, Any]) -> str:
         return issue["msg"].removeprefix("Value error, ")
 
 
-def validate(session: Session, form: Form, raw: dict[str, Any],
-             row_id: int | None = None) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """The values to save, or the errors by field name (messages for people)."""
+def parse(form: Form, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """Each field's value as its type has it, or the errors by field name; no rule that
+    needs the database (those are `check`)."""
     errors: dict[str, str] = {}
     try:
-        data = form.model.model_validate(
-            {k: v for k, v in raw.items() if v is not None}).model_dump()
+        return form.model.model_validate(
+            {k: v for k, v in raw.items() if v is not None}).model_dump(), {}
     except ValidationError as error:
         for issue in error.errors():
             name = str(issue["loc"][0]) if issue["loc"] else ""
             errors.setdefault(name, plain_message(issue))
+        return None, errors
+
+
+def validate(session: Session, form: Form, raw: dict[str, Any],
+             row_id: int | None = None) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The values to save, or the errors by field name (messages for people)."""
+    data, errors = parse(form, raw)
+    if data is None:
         return None, errors
     errors = check(session, form, data, row_id)
     return (None, errors) if errors else (data, {})

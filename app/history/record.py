@@ -187,9 +187,19 @@ def _before_flush(session: Session, _context, _instances) -> None:
         for row in session.dirty:
             if isinstance(row, tracked) and session.is_modified(row):
                 pending.append(("update", row, snapshot(row, committed=True)))
+                _count_links(row)
         for row in session.deleted:
             if isinstance(row, tracked):
                 pending.append(("delete", row, snapshot(row, committed=True)))
+
+
+def _count_links(row: Base) -> None:
+    """A change of links alone (a deployment's sites) writes no column, so the version
+    would not move: touch the row so that it does. Each recorded state then has a
+    version of its own, and a save based on the old links is seen to be stale."""
+    state = inspect(row)
+    if any(state.attrs[key].history.has_changes() for key in COLLECTIONS.get(type(row), ())):
+        row.updated_at = utcnow()
 
 
 @event.listens_for(Session, "after_flush")
@@ -217,6 +227,7 @@ def _after_flush(session: Session, _context) -> None:
                 subject_type=subject[0], subject_id=subject[1],
                 parent_type=parent_type, parent_id=parent_id,
                 action=action, before=before, after=after,
+                version=None if action == "delete" else getattr(row, "version", None),
             ).returning(Revision.id)
         ).scalar_one(), action, before)
 
@@ -271,7 +282,7 @@ def record_baseline(session: Session, at: datetime | None = None) -> int:
         revisions.append({"change_id": change_id, "subject_type": type(row).__tablename__,
                           "subject_id": row.id, "parent_type": parent_type,
                           "parent_id": parent_id, "action": "create", "before": None,
-                          "after": after})
+                          "after": after, "version": getattr(row, "version", None)})
     session.execute(insert(Revision), revisions)
     session.commit()
     return len(rows)

@@ -66,6 +66,10 @@ class Revision(Base):
     action: Mapped[str] = mapped_column(String(20))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+    # The row's version once `after` was saved (None after a delete, and for states saved
+    # before versions were recorded): the state an editor's form was opened on, which a
+    # save over a newer version merges against.
+    version: Mapped[int | None]
     change: Mapped[Change] = relationship(back_populates="revisions")
 
 

@@ -14,9 +14,10 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, create_model
+from pydantic.fields import FieldInfo
 
 from app.browse import queries
-from app.editing import claiming, forms, writes
+from app.editing import claiming, forms, merging, writes
 from app.evidence import claims
 from app.history import record
 from app.plan.kinds import KINDS, Kind
@@ -179,12 +180,54 @@ def _actor(user: Any) -> record.Actor:
     return record.Actor(user.username, user.id)
 
 
-def _stale(kind: Kind, row: Any, cited: dict[int, list[Citation]]) -> HTTPException:
+class FieldConflict(BaseModel):
+    field: str
+    base: Any = Field(description="Its value in the version you sent (null when that version "
+                                  "is not in the history)")
+    theirs: Any = Field(description="Its value now")
+    mine: Any = Field(description="The value you sent")
+
+
+class StaleDetail(BaseModel):
+    message: str
+    conflicts: list[FieldConflict] = Field(
+        description="The fields changed both since your version and by you, differently")
+    current: dict[str, Any] = Field(description="The row as it now stands")
+
+
+class Stale(BaseModel):
+    detail: StaleDetail
+
+
+def _stale(kind: Kind, row: Any, cited: dict[int, list[Citation]],
+           merged: merging.Merge | None = None, message: str | None = None) -> HTTPException:
+    conflicts = [FieldConflict(field=n, base=c.base[n], theirs=c.theirs[n], mine=c.mine[n])
+                 for c in (merged.clashes if merged else []) for n in c.unit.names]
     return HTTPException(409, {
-        "message": f"This {kind.singular} changed since the version you sent; nothing was "
-                   "written. Here is the current one.",
+        "message": message or f"This {kind.singular} changed since the version you sent; "
+                              "nothing was written. Here is the current one.",
+        "conflicts": jsonable_encoder(conflicts),
         "current": jsonable_encoder(_item(kind, row, cited)),
     })
+
+
+def _stale_response(what: str) -> dict[int, dict[str, Any]]:
+    return {409: {"model": Stale, "description": what}}
+
+
+def _patch_model(form: forms.Form) -> type[BaseModel]:
+    """The edit's fields, each optional: a PATCH sends the ones it changes. A field that
+    must have a value still refuses null."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, FieldInfo.merge_field_infos(info, default=None))
+        for name, info in form.model.model_fields.items()}
+    return create_model(f"{form.model.__name__}Patch", __base__=forms.FormData, **fields,
+                        version=(int, Field(description="The version this edit is based on")))
+
+
+def _current(form: forms.Form, row: Any) -> dict[str, Any]:
+    return {f.name: [item.id for item in getattr(row, f.name)] if f.many
+            else getattr(row, f.name, None) for f in form.fields}
 
 
 def _register_writes(kind: Kind) -> None:
@@ -192,6 +235,7 @@ def _register_writes(kind: Kind) -> None:
     new_form, edit_form = forms.form_for(kind, creating=True), forms.form_for(kind)
     edit_body = create_model(f"{edit_form.model.__name__}Body", __base__=edit_form.model,
                              version=(int, Field(description="The version this edit is based on")))
+    patch_body = _patch_model(edit_form)
 
     def _get(session, row_id: int) -> Any:
         row = queries.get_row(session=session, kind=kind, row_id=row_id)
@@ -218,8 +262,37 @@ def _register_writes(kind: Kind) -> None:
         data = body.model_dump(exclude={"version"})
         if errors := forms.check(session, edit_form, data, row_id=row_id):
             raise _rejected(errors)
+        if body.version != row.version:
+            merged = merging.merge(session, edit_form, row, data, body.version)
+            raise _stale(kind, row, _cited(session, row_id), merged, message=(
+                f"This {kind.singular} changed since the version you sent; nothing was "
+                "written. PUT replaces every field: send the fields you change with PATCH "
+                "to have them merged with the changes made since."))
         try:
             writes.update(session, edit_form, row, data, body.version, _actor(user))
+        except writes.Conflict as conflict:
+            raise _stale(kind, conflict.row, _cited(session, row_id)) from None
+        session.commit()
+        return _item(kind, _get(session, row_id), _cited(session, row_id))
+
+    def patch_item(row_id: int, body: patch_body, session: LiveSessionDep, user: EditorUser):
+        row = _get(session, row_id)
+        sent = {name: getattr(body, name) for name in body.model_fields_set - {"version"}}
+        write = dict(sent)
+        if body.version != row.version:
+            # Unsent fields stand as they were in the version sent: not changed by this edit.
+            base = merging.base_of(session, kind, row, body.version)
+            mine = {**(base or {}), **sent} if base is not None else {**_current(
+                edit_form, row), **sent}
+            merged = merging.merge(session, edit_form, row, mine, body.version, meant=set(sent))
+            if merged.clashes:
+                raise _stale(kind, row, _cited(session, row_id), merged)
+            write = {k: v for k, v in sent.items() if k not in merged.theirs} | merged.links
+        if errors := forms.check(session, edit_form, {**_current(edit_form, row), **write},
+                                 row_id=row_id):
+            raise _rejected(errors)
+        try:
+            writes.update(session, edit_form, row, write, row.version, _actor(user))
         except writes.Conflict as conflict:
             raise _stale(kind, conflict.row, _cited(session, row_id)) from None
         session.commit()
@@ -252,7 +325,25 @@ def _register_writes(kind: Kind) -> None:
                     "409 with the current row. Changing a figure (or a contribution's stage) "
                     "needs `source_id` for the new value, the words as `quote`, and a "
                     "`reason`: the new value becomes the figure's preferred claim.",
-        responses=ROW_WRITE_ERRORS,
+        responses={**ROW_WRITE_ERRORS, **_stale_response(
+            "The row changed since `version`: nothing written; `conflicts` lists the fields "
+            "both you and they changed, differently")},
+    )
+    router.add_api_route(
+        f"/{kind.slug}/{{row_id}}", patch_item, methods=["PATCH"], response_model=item,
+        name=f"api_patch_{kind.slug}", summary=f"Change some of {kind.a_singular}'s fields",
+        description="Send only the fields you change, and the `version` you read. When the "
+                    "row has changed since, your fields are merged with those changes: "
+                    "applied where nobody else changed them since your version (links to "
+                    "other rows, such as a deployment's sites, merge as sets: the rows you "
+                    "add or remove against your version are added or removed), otherwise "
+                    "409 listing each conflicting field with its value in your version "
+                    "(`base`), now (`theirs`) and yours (`mine`). A figure's `low`, `high` "
+                    "and `best` merge as one value. Changing a figure (or a contribution's "
+                    "stage) needs `source_id`, `quote` and `reason`, as with PUT.",
+        responses={**ROW_WRITE_ERRORS, **_stale_response(
+            "A field you sent was changed since `version` to another value than yours: "
+            "nothing written; `conflicts` lists each with base, theirs and mine")},
     )
     router.add_api_route(
         f"/{kind.slug}/{{row_id}}", delete_item, methods=["DELETE"], status_code=204,

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.browse import queries
-from app.editing import forms, writes
+from app.editing import forms, merging, writes
 from app.history import changelog, record
 from app.plan.kinds import KINDS, Kind
 from app.plan.text import clean
 from app.plan.vocab import country_name
 from app.web.deps import EditorUser, SessionDep
 from app.web.routes.rows import render_detail
-from app.web.templating import done, is_htmx_partial, render
+from app.web.templating import done, flash, is_htmx_partial, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,12 +57,13 @@ COUNTRIES = _countries()
 
 def form_page(request: Request, session: Session, form: forms.Form, *, action: str,
               values: dict[str, Any], errors: dict[str, str], row: Any = None,
-              conflict: dict[str, Any] | None = None, status: int = 200) -> Response:
+              conflict: dict[str, Any] | None = None, notes: list[str] | None = None,
+              status: int = 200) -> Response:
     kind = form.kind
     context = {
         "kind": kind, "form": form, "row": row, "action": action, "values": values,
         "errors": errors, "choices": forms.choices(session, form), "countries": COUNTRIES,
-        "conflict": conflict,
+        "conflict": conflict, "notes": notes or [],
     }
     return render(request, "rows/form.html", context, block="form", status_code=status,
                   session=session)
@@ -76,23 +77,34 @@ def _row(session: Session, kind: Kind, row_id: int) -> Any:
 
 
 def _conflict(session: Session, form: forms.Form, row: Any,
-              mine: dict[str, Any]) -> dict[str, Any]:
-    """What the editor needs to choose: who saved since, and their values beside ours."""
-    theirs = forms.values_of(form, row)
+              merged: merging.Merge) -> dict[str, Any]:
+    """What the editor needs to choose: who saved since, their values beside ours, a
+    choice for each true conflict, and what of theirs the save keeps."""
     latest = changelog.row_history(session, form.kind, row.id, limit=1)
     return {
         "version": row.version,
         "change": latest[0].change if latest else None,
-        "theirs": theirs,
-        "differs": [f.name for f in form.fields if _as_list(theirs.get(f.name))
-                    != _as_list(mine.get(f.name))],
+        "theirs": forms.values_of(form, row),
+        "differs": [n for clash in merged.clashes for n in clash.unit.names],
+        "clashes": {clash.unit.names[-1]: clash for clash in merged.clashes},
+        "kept": merged.kept,
+        "base_known": merged.base_known,
     }
 
 
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return sorted(map(str, value)) if isinstance(value, list) else [str(value)]
+def _merged_values(form: forms.Form, row: Any, raw: dict[str, Any],
+                   merged: merging.Merge) -> dict[str, Any]:
+    """The form's values after a merge: theirs where only they changed, the links of both."""
+    theirs = forms.values_of(form, row)
+    return {**raw, **{n: theirs[n] for n in merged.theirs},
+            **{n: [str(i) for i in ids] for n, ids in merged.links.items()}}
+
+
+def _clashed(request: Request, session: Session, form: forms.Form, row: Any,
+             raw: dict[str, Any], merged: merging.Merge, action: str) -> Response:
+    return form_page(request, session, form, action=action, errors={}, row=row,
+                     values=_merged_values(form, row, raw, merged),
+                     conflict=_conflict(session, form, row, merged), status=409)
 
 
 def _register(kind: Kind) -> None:
@@ -131,21 +143,40 @@ def _register(kind: Kind) -> None:
         row = _row(session, kind, row_id)
         raw = forms.raw_values(form, data)
         action = f"/{slug}/{row_id}/edit"
-        values, errors = forms.validate(session, form, raw, row_id=row_id)
-        raw["version"] = data.get("version")
-        if not str(raw["version"] or "").isdigit():
-            errors[""] = "This form has no row version: reload the page and try again."
+        opened = str(data.get("version") or "")
+        if not opened.isdigit():
+            return form_page(request, session, form, action=action, status=422, row=row,
+                             values={**raw, "version": opened}, errors={
+                                 "": "This form has no row version: reload the page and try "
+                                     "again."})
+        version = int(opened)
+        # After a conflict, the editor chose per field: their value, or the one typed.
+        taken = [key for key in data.getlist("conflicts") if data.get(f"take_{key}") == "theirs"]
+        raw = merging.choose(session, form, row, raw, version, taken)
+        mine, errors = forms.parse(form, raw)
+        merged = None
+        if mine is not None and version != row.version:
+            merged = merging.merge(session, form, row, mine, version)
+            if merged.clashes:
+                return _clashed(request, session, form, row, raw, merged, action)
+            raw = _merged_values(form, row, raw, merged)
+        values, errors = (None, errors) if errors else forms.validate(session, form, raw,
+                                                                     row_id=row_id)
         if errors:
-            return form_page(request, session, form, action=action, values=raw,
-                             errors=errors, row=row, status=422)
+            # Shown on the version merged onto: saving again must not undo their changes.
+            return form_page(request, session, form, action=action, errors=errors, row=row,
+                             values={**raw, "version": str(row.version if merged else version)},
+                             notes=[merged.message()] if merged and merged.kept else [],
+                             status=422)
         try:
-            writes.update(session, form, row, values, int(raw["version"]), actor(user))
-        except writes.Conflict as conflict:
+            writes.update(session, form, row, values, row.version, actor(user))
+        except writes.Conflict as conflict:  # saved by someone else this very moment
             current = conflict.row
-            return form_page(request, session, form, action=action, values=raw, errors={},
-                             row=current, conflict=_conflict(session, form, current, raw),
-                             status=409)
+            return _clashed(request, session, form, current, raw,
+                            merging.merge(session, form, current, mine, version), action)
         session.commit()
+        if merged and merged.kept:
+            flash(request, merged.message())
         return finish(request, f"Saved {kind.singular} “{kind.title(row)}”.",
                       f"/{slug}/{row_id}")
 
