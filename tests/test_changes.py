@@ -72,6 +72,36 @@ def test_compare_defaults_and_bad_dates(client, scripted):
     assert "YYYY-MM-DD" in soup(bad).select_one(".problems").text
 
 
+def test_compare_opens_on_the_latest_changes_however_old(client, scripted):
+    """The page opens on the week before the latest change, not on a last week in which
+    nothing happened."""
+    page = soup(client.get("/compare"))
+    assert page.select_one("input[name=from]")["value"] == "2025-03-03"
+    assert "Port of Odesa" in _rows(page, "Added")
+
+
+def test_compare_names_rows_not_ids_and_attributes_once(client, scripted):
+    page = soup(client.get("/compare?from=2025-03-02&to=2025-03-09"))
+    text = page.select_one("section.results").get_text(" ", strip=True)
+    assert "#" not in text.replace("#change-", "")
+    citations = [li.get_text(" ", strip=True) for h2 in page.select("section.changes h2")
+                 if h2.contents[0].strip() == "Citations"
+                 for li in h2.find_parent("section").select("li")]
+    assert citations and all("cited for asset “Surveillance systems" in c for c in citations)
+    assert all("21 Feb 2025" in c for c in citations)  # the source by outlet and date
+    # Every row here was changed by ana on the same day: said once, above the rows.
+    summary = " ".join(page.select_one("#compare-summary").text.split())
+    assert "All by ana on 5 Mar 2025" in summary
+    assert not page.select("section.changes li p.muted")
+
+
+def test_compare_attributes_each_row_once_per_actor_and_day(client, scripted):
+    page = soup(client.get("/compare?from=2025-02-20&to=2025-03-10"))
+    lines = [p.text for p in page.select("section.changes li p.muted")]
+    assert lines and not any(line.count("seed,") > 1 for line in lines)
+    assert any("changes)" in line for line in lines)  # a row the seed touched twice
+
+
 def test_pages_link_the_feed(client):
     for path in ("/", "/assets", "/compare"):
         link = soup(client.get(path)).select_one("link[rel=alternate]")

@@ -2,7 +2,6 @@
 turned into readable differences (labels, names and formatted values, not ids and slugs).
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -39,43 +38,24 @@ class ChangeView:
 # --- Describing revisions ---
 
 
-def _names(session: Session, revisions: list[Revision]) -> dict[tuple[str, int], str]:
-    """Titles of every row the revisions name (subjects, references), a query per kind."""
-    wanted: dict[str, set[int]] = defaultdict(set)
-    for revision in revisions:
-        kind = KIND_OF.get(revision.subject_type)
-        if kind is None:  # a citation: name its source and the row it belongs to
-            for data in (revision.before, revision.after):
-                if data:
-                    wanted["sources"].add(data["source_id"])
-            continue
-        for data in (revision.before, revision.after):
-            for key, value in (data or {}).items():
-                target = describe.referred_kind(kind.model, key)
-                if target is not None and value:
-                    wanted[target.slug].update(value if isinstance(value, list) else [value])
-    names: dict[tuple[str, int], str] = {}
-    for slug, ids in wanted.items():
-        kind = KINDS[slug]
-        rows = session.scalars(select(kind.model).where(kind.model.id.in_(ids))
-                               .options(*kind.options))
-        names.update({(slug, row.id): kind.title(row) for row in rows})
-    return names
+def _names(session: Session, revisions: list[Revision]) -> describe.Names:
+    """Titles of every row the revisions name (references, a citation's source and row)."""
+    return describe.names_of(session, ((r.subject_type, data) for r in revisions
+                                       for data in (r.before, r.after)))
 
 
 def view(revision: Revision, names: dict[tuple[str, int], str]) -> RevisionView:
     data = revision.after or revision.before or {}
     kind = KIND_OF.get(revision.subject_type)
     if kind is None:  # a citation
-        source = names.get(("sources", data.get("source_id")), "a source")
+        source, row = describe.cited_source(data, names), describe.cited_row(data, names)
         owner = KIND_OF.get(data.get("subject_type", ""))
-        noun = owner.singular if owner else "row"
         verb = {"create": "cited", "delete": "no longer cited", "update": "quote changed"}
-        title = f"Source “{source}” {verb[revision.action]} for {noun} {data.get('subject_id')}"
+        title = f"Source “{source}” {verb[revision.action]} for {row}"
         if data.get("field"):
             verb = {"create": "added", "delete": "removed", "update": "changed"}
             title = (f"Claim from “{source}” ({data['field']}: {describe.claimed(data)}) "
-                     f"{verb[revision.action]} for {noun} {data.get('subject_id')}")
+                     f"{verb[revision.action]} for {row}")
         href = f"/{owner.slug}/{data.get('subject_id')}" if owner else None
         changed = [describe.FieldChange(label, describe.claim_part(revision.before, key),
                                         describe.claim_part(revision.after, key))

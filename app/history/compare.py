@@ -14,10 +14,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from app.history.asof import Subject, end_of, state_at, today
-from app.history.describe import BY_TYPE, Countries, FieldChange, fields, title
+from app.history.describe import BY_TYPE, Countries, FieldChange, fields, names_of, title
 from app.plan.kinds import KINDS, NAV
 from app.plan.models import Citation
 from app.plan.records import Change, Revision
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who changed a row on one day, and in which changes."""
+
+    actor: str
+    day: date
+    change_ids: tuple[int, ...]
 
 
 @dataclass
@@ -29,6 +38,15 @@ class RowChange:
     href: str | None
     fields: list[FieldChange]
     changes: list[Change]
+
+    @property
+    def by(self) -> list[Attribution]:
+        """The changes, one line per actor and day: a row a bulk load touched three times
+        is attributed once."""
+        grouped: dict[tuple[str, date], list[int]] = {}
+        for change in self.changes:
+            grouped.setdefault((change.actor, change.at.date()), []).append(change.id)
+        return [Attribution(actor, day, tuple(ids)) for (actor, day), ids in grouped.items()]
 
 
 @dataclass
@@ -49,6 +67,15 @@ class Comparison:
     groups: list[Group] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     sizes: dict[int, int] = field(default_factory=dict)  # rows each change touched
+
+    @property
+    def one_attribution(self) -> Attribution | None:
+        """Where every row listed has the same actor and day, said once for the page rather
+        than under every row."""
+        found = {tuple(r.by) for g in self.groups for rows in g.rows.values() for r in rows}
+        if len(found) == 1 and len(by := found.pop()) == 1:
+            return by[0]
+        return None
 
 
 ACTIONS = ("added", "removed", "changed")
@@ -102,19 +129,25 @@ def compare(session: Session, start: date, end: date, countries: Sequence[str] =
     kept = {i for actions in found.values() for rows in actions.values()
             for *_, change_ids in rows for i in change_ids}
 
-    def described(subject, before, after, change_ids) -> RowChange:
+    def described(subject, before, after, change_ids, names) -> RowChange:
         action = "added" if before is None else "removed" if after is None else "changed"
-        return RowChange(subject[0], subject[1], action, title(subject[0], after or before),
+        return RowChange(subject[0], subject[1], action,
+                         title(subject[0], after or before, names),
                          href(*subject, after or before, start if after is None else end),
-                         fields(subject[0], before, after, ranges_only=action != "changed"),
+                         fields(subject[0], before, after, ranges_only=action != "changed",
+                                row_names=names),
                          [by_id[i] for i in dict.fromkeys(change_ids)])
 
     def listing(rows: list) -> list[RowChange]:
         # By name; a list too long to show whole is cut in id order, so that only the
         # rows shown are described.
-        if len(rows) > listed:
-            return [described(*row) for row in sorted(rows, key=lambda r: r[0])[:listed]]
-        return sorted((described(*row) for row in rows), key=lambda r: r.title.lower())
+        cut = len(rows) > listed
+        if cut:
+            rows = sorted(rows, key=lambda r: r[0])[:listed]
+        names = names_of(session, ((subject[0], state) for subject, *states, _ in rows
+                                   for state in states))
+        described_rows = [described(*row, names) for row in rows]
+        return described_rows if cut else sorted(described_rows, key=lambda r: r.title.lower())
 
     order = [KINDS[slug].subject_type for slug in NAV]
     groups = [
@@ -132,3 +165,8 @@ def compare(session: Session, start: date, end: date, countries: Sequence[str] =
 def first_change_at():
     """When the history begins."""
     return select(func.min(Change.at))
+
+
+def latest_change_at(until: date):
+    """When the plan last changed, by the end of `until`."""
+    return select(func.max(Change.at)).where(Change.at < end_of(until))

@@ -36,12 +36,12 @@ class FieldChange:
     after: str
 
 
-def title(subject_type: str, data: dict[str, Any]) -> str:
+def title(subject_type: str, data: dict[str, Any], names: "Names | None" = None) -> str:
     """A short name for a row from its recorded fields: its kind's own title where that
-    needs no other row, else its first naming field."""
+    needs no other row, else its first naming field. A citation is named by its source
+    and the row it belongs to, from `names` (see `names_of`)."""
     if subject_type == Citation.__tablename__:
-        return (f"source #{data.get('source_id')} cited for "
-                f"{noun(str(data.get('subject_type')))} #{data.get('subject_id')}")
+        return f"“{cited_source(data, names)}” cited for {cited_row(data, names)}"
     kind = BY_TYPE.get(subject_type)
     if kind is not None:
         columns = kind.model.__table__.columns
@@ -82,6 +82,63 @@ def _label(subject_type: str, name: str) -> str:
 
 #: Names of rows a field refers to, by (kind slug, id), where the reader has them.
 Names = dict[tuple[str, int], str]
+
+
+def names_of(session: Session, states: Iterable[tuple[str, dict | None]]) -> Names:
+    """Titles of every row some recorded states name (the rows their references point to;
+    a citation's source and the row it belongs to), one query per kind."""
+    wanted: dict[str, set[int]] = {}
+    for subject_type, data in states:
+        if not data:
+            continue
+        if subject_type == Citation.__tablename__:
+            wanted.setdefault("sources", set()).add(data.get("source_id"))
+            owner = BY_TYPE.get(str(data.get("subject_type")))
+            if owner is not None:
+                wanted.setdefault(owner.slug, set()).add(data.get("subject_id"))
+            continue
+        model = record.TRACKED.get(subject_type)
+        for key, value in data.items():
+            target = referred_kind(model, key)
+            if target is not None and value:
+                wanted.setdefault(target.slug, set()).update(
+                    value if isinstance(value, list) else [value])
+    names: Names = {}
+    for slug, ids in wanted.items():
+        kind = KINDS[slug]
+        rows = session.scalars(select(kind.model).where(kind.model.id.in_(ids))
+                               .options(*kind.options))
+        # A source is named the way a citation names it everywhere: outlet and date.
+        name = _cited if slug == "sources" else kind.title
+        names.update({(slug, row.id): _short(name(row)) for row in rows})
+        # A row deleted since is named from the last state the history holds of it.
+        gone = ids - {row_id for (s, row_id) in names if s == slug}
+        if gone and slug != "sources":
+            last = session.execute(
+                select(Revision.subject_id, Revision.before)
+                .where(Revision.subject_type == kind.subject_type, Revision.action == "delete",
+                       Revision.subject_id.in_(gone)))
+            names.update({(slug, row_id): f"{title(kind.subject_type, before)} (deleted)"
+                          for row_id, before in last if before})
+    return names
+
+
+def _cited(source: Any) -> str:
+    when = format_date(source.published_on) if source.published_on else "undated"
+    return f"{source.outlet}, {when}"
+
+
+def cited_source(data: dict, names: Names | None) -> str:
+    return (names or {}).get(("sources", data.get("source_id")), "a source since deleted")
+
+
+def cited_row(data: dict, names: Names | None) -> str:
+    """The row a citation belongs to: its kind and name, as the reader knows it."""
+    owner = BY_TYPE.get(str(data.get("subject_type")))
+    if owner is None:
+        return "a row"
+    name = (names or {}).get((owner.slug, data.get("subject_id")))
+    return f"{owner.a_singular} since deleted" if name is None else f"{owner.singular} “{name}”"
 
 
 def referred_kind(model: Any, name: str) -> Kind | None:

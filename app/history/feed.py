@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
-from app.history.describe import Countries, fields, noun, title
+from app.history.describe import Countries, Names, fields, names_of, noun, title
 from app.plan.models import Citation
 from app.plan.records import Change, Revision
 
@@ -21,13 +21,13 @@ class Entry:
     day: date
 
 
-def _line(revision: Any) -> str:
+def _line(revision: Any, names: Names) -> str:
     verb = {"create": "added", "update": "changed", "delete": "removed"}[revision.action]
     data = revision.after or revision.before or {}
-    name = title(revision.subject_type, data)
+    name = title(revision.subject_type, data, names)
     text = f"{noun(revision.subject_type).capitalize()} “{name}” {verb}"
     changed = fields(revision.subject_type, revision.before, revision.after,
-                     ranges_only=revision.action != "update")
+                     ranges_only=revision.action != "update", row_names=names)
     if changed:
         text += ": " + "; ".join(f"{f.label} {f.before} → {f.after}" for f in changed)
     return text
@@ -56,10 +56,12 @@ def feed(session: Session, countries: Sequence[str] = (), limit: int = 50,
         ids = [change.id for change in found]
         rows = (_matching(session, ids, wanted, lines) if wanted
                 else _first_rows(session, ids, lines))
+        names = names_of(session, ((r.subject_type, state) for shown, _ in rows.values()
+                                   for r in shown for state in (r.before, r.after)))
         for change in found:
             if change.id in rows:
                 shown, count = rows[change.id]
-                out.append(Entry(change, [_line(r) for r in shown], count - len(shown),
+                out.append(Entry(change, [_line(r, names) for r in shown], count - len(shown),
                                  change.at.date()))
                 if len(out) == limit:
                     break

@@ -32,8 +32,10 @@ def compare_dates(request: Request, session: LiveSessionDep):
             days[param] = None
     today = asof.today()
     end = min(days["to"] or today, today)
-    first = session.scalar(compare.first_change_at())
-    start = min(days["from"] or max(end - timedelta(days=7), first.date() if first else end),
+    # Without a start: the week before the latest change, so that the page opens on what
+    # changed last, however long ago that was.
+    latest = session.scalar(compare.latest_change_at(end))
+    start = min(days["from"] or ((latest.date() if latest else end) - timedelta(days=7)),
                 today)
     start, end = min(start, end), max(start, end)
     context = {
