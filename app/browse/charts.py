@@ -55,6 +55,7 @@ class Chart:
     lines: Sequence[Line] = ()
     key: Sequence[Part] = field(default_factory=list)  # legend of the part patterns
     note: str = ""
+    empty: str = "Nothing to chart for this selection."  # said where there are no bars
 
     @property
     def scale(self) -> float:
@@ -106,6 +107,11 @@ def assets(sums: Sequence[queries.GroupSum], href: Callable[[str], str]) -> Char
         bars.append(Bar(AssetType(asset_type).label, quantity, text, href(asset_type), parts))
     bars.sort(key=lambda b: largest_first(b.amount, b.label))
     key = [Part(p.label, 0, i) for i, p in enumerate(postures)]
+    if not any(b.amount.known for b in bars):
+        # Bars of nothing would look like a chart of zeros.
+        return Chart("assets", "Assets by type and posture", "quantity reported", [],
+                     empty="No quantity is reported for any of these assets; the table "
+                           "lists each one.")
     return Chart("assets", "Assets by type and posture", "quantity reported", bars, key=key,
                  note="Open-ended bars: at least this many, the rest not reported.")
 
