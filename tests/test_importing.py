@@ -64,7 +64,7 @@ def test_one_bad_row_stops_the_whole_file(session, admin_client):
     before = _count(session)
     preview = _upload(admin_client, text)
     assert preview.status_code == 422
-    rows = soup(preview).select("tbody tr")
+    rows = soup(preview).select("section[aria-labelledby=preview-h] tbody tr")
     assert [("invalid" in (r.get("class") or [])) for r in rows] == [False, True, True]
     assert "unknown country code" in rows[1].text and "Enter 0 or more." in rows[1].text
     assert "cannot be below" in rows[2].text

@@ -23,7 +23,8 @@ def _page(request, session, *, slug="assets", preview=None, text="", name="", pr
           status=200):
     context = {"importable": [KINDS[s] for s in imports.IMPORTABLE], "slug": slug,
                "preview": preview, "text": text, "name": name, "problem": problem,
-               "separator": imports.LIST_SEPARATOR}
+               "separator": imports.LIST_SEPARATOR,
+               "guides": {s: imports.guide(KINDS[s]) for s in imports.IMPORTABLE}}
     return render(request, "admin/import.html", context, status_code=status, session=session)
 
 
@@ -34,12 +35,12 @@ def import_form(request: Request, session: SessionDep, user: EditorUser, kind: s
 
 
 @router.get("/{slug}.csv", name="import_template")
-def import_template(slug: str, user: EditorUser):
-    """An empty CSV with the columns an import of this kind takes."""
+def import_template(slug: str, user: EditorUser, session: SessionDep):
+    """A CSV with the columns an import of this kind takes and an example row."""
     if slug not in imports.IMPORTABLE:
         return PlainTextResponse(f"Only {', '.join(imports.IMPORTABLE)} can be imported.",
                                  status_code=404)
-    return PlainTextResponse(imports.template_csv(KINDS[slug]), media_type="text/csv",
+    return PlainTextResponse(imports.template_csv(session, KINDS[slug]), media_type="text/csv",
                              headers={"Content-Disposition":
                                       f'attachment; filename="{slug}-import.csv"'})
 
