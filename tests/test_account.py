@@ -139,3 +139,15 @@ def test_changing_a_password_needs_the_csrf_token_and_a_session(client, editor_c
     response = _change(editor_client, csrf_token="forged")
     assert response.status_code == 403
     assert client.get("/account/password", follow_redirects=False).status_code == 303
+
+
+def test_an_api_token_cannot_change_its_owners_password(client, session):
+    from app.accounts import users
+    owner = make_user(session, "scripted", role=Role.EDITOR)
+    _, value = users.create_token(session, owner, users.TokenInput(name="script"))
+    response = client.post("/account/password", headers={"Authorization": f"Bearer {value}"},
+                           data={"current_password": PASSWORD, "password": "another passphrase",
+                                 "password_confirm": "another passphrase"})
+    assert response.status_code == 403
+    session.refresh(owner)
+    assert users._hasher().verify(PASSWORD, owner.password_hash)

@@ -12,7 +12,7 @@ import asyncio
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from app.accounts import throttle, users
+from app.accounts import csrf, throttle, users
 from app.accounts.auth import sign_in
 from app.plan.records import User
 from app.web.deps import EditorUser, SessionDep, SignedInUser
@@ -85,6 +85,8 @@ def password_form(request: Request, user: SignedInUser, session: SessionDep):
 @router.post("/password")
 async def change_password(request: Request, user: SignedInUser, session: SessionDep):
     """Check the current password, set the new one, end every other session."""
+    if csrf.is_bearer(request):  # a script's token cannot take over its owner's account
+        raise HTTPException(403, "Change your password in the browser, signed in.")
     data, errors = parse_form(users.PasswordChange, await request.form())
     if data is None:
         return _password_page(request, session, errors=errors, status=422)
