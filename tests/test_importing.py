@@ -64,7 +64,7 @@ def test_one_bad_row_stops_the_whole_file(session, admin_client):
     before = _count(session)
     preview = _upload(admin_client, text)
     assert preview.status_code == 422
-    rows = soup(preview).select("tbody tr")
+    rows = soup(preview).select("section[aria-labelledby=preview-h] tbody tr")
     assert [("invalid" in (r.get("class") or [])) for r in rows] == [False, True, True]
     assert "unknown country code" in rows[1].text and "Enter 0 or more." in rows[1].text
     assert "cannot be below" in rows[2].text
@@ -97,9 +97,11 @@ def test_unreadable_files_are_explained(session, admin_client):
     assert _upload(admin_client, "a,b\n1,2,3\n").status_code == 422
 
 
-def test_import_is_for_admins_with_a_template(session, editor_client, admin_client):
-    assert editor_client.get("/admin/import").status_code == 403
-    header = admin_client.get("/admin/import/assets.csv").text.strip().split(",")
+def test_import_is_for_editors_with_a_template(session, viewer_client, editor_client):
+    assert viewer_client.get("/admin/import").status_code == 403
+    assert viewer_client.get("/admin/import/assets.csv").status_code == 403
+    assert editor_client.get("/admin/import").status_code == 200
+    header = editor_client.get("/admin/import/assets.csv").text.strip().split(",")
     assert {"asset_type", "quantity_low", "source_id"} <= set(header)
 
 

@@ -38,6 +38,12 @@ class PasswordInput(BaseModel):
         return value
 
 
+class PasswordChange(PasswordInput):
+    """One's own new password, given with the current one."""
+
+    current_password: str = Field(min_length=1, max_length=1024)
+
+
 class NewUser(PasswordInput):
     username: str
     role: Role = Role.VIEWER
@@ -239,6 +245,22 @@ def authenticate(session: Session, username: str, password: str, address: str = 
     throttle.succeeded(session, attempt)
     session.commit()
     return user
+
+
+def check_own_password(session: Session, user: User, password: str, address: str = "") -> bool:
+    """Whether `password` is `user`'s own, asked of someone already signed in (to change
+    it). Counted as a sign-in attempt on the name from this address, so a borrowed session
+    guesses no faster than the sign-in form allows: raises throttle.LockedOut as
+    `authenticate` does."""
+    attempt = throttle.Attempt(user.username, address)
+    throttle.check(session, attempt)
+    if not _hasher().verify(password, user.password_hash):
+        if locked := throttle.failed(session, attempt):
+            raise locked
+        return False
+    throttle.succeeded(session, attempt)
+    session.commit()
+    return True
 
 
 # --- API tokens ---

@@ -17,7 +17,7 @@ from app.history import record
 from app.plan import text
 from app.plan.kinds import Kind
 from app.plan.models import Citation, Source
-from app.plan.vocab import Credibility, Rank, Stage
+from app.plan.vocab import Credibility, Rank, Stage, vocab_value
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
 Words = text.field(5000)
@@ -34,12 +34,13 @@ class ClaimIn(BaseModel):
     low: Count | None = None
     high: Count | None = None
     best: Count | None = Field(None, description="A best estimate within low..high")
-    stage: Stage | None = Field(None, description="For a claim about the stage")
+    stage: vocab_value(Stage, "stage") | None = Field(None,
+                                                      description="For a claim about the stage")
     claimed_on: date | None = Field(None, description="When the claim was made; "
                                     "the source's date when left out")
-    credibility: Credibility = Field(Credibility.CANNOT_JUDGE,
-                                     description="Admiralty 1 (confirmed) to 6 (cannot judge)")
-    rank: Rank = Rank.NORMAL
+    credibility: vocab_value(Credibility, "credibility") = Field(
+        Credibility.CANNOT_JUDGE, description="Admiralty 1 (confirmed) to 6 (cannot judge)")
+    rank: vocab_value(Rank, "rank") = Rank.NORMAL
     rank_reason: text.field(300, min_length=0) \
         | None = Field(None, description="Why a claim is deprecated (required then)")
     reason: Words | None = Field(None, description="Why the claim is added or changed, "

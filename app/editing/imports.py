@@ -8,11 +8,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
 from app.editing import forms, writes
 from app.history.record import Actor, attribute, change_id
 from app.plan.kinds import KINDS, Kind
+from app.plan.models import Citation
+from app.plan.vocab import allowed
 
 IMPORTABLE = ("deployments", "assets", "sites")
 MAX_BYTES = 2 * 1024 * 1024
@@ -20,6 +24,10 @@ MAX_ROWS = 5000
 #: Several references in one CSV cell ("3;7") go to a multiple-choice field; every other
 #: cell is text, kept whole whatever it holds.
 LIST_SEPARATOR = ";"
+
+
+EXAMPLE_LEFT_IN = ("This is the template's example row, a copy of a row already in the plan: "
+                   "replace its values with your own, or delete it.")
 
 
 class UnreadableFile(ValueError):
@@ -55,10 +63,89 @@ def columns(kind: Kind) -> list[str]:
     return [f.name for f in forms.form_for(kind, creating=True).fields]
 
 
-def template_csv(kind: Kind) -> str:
+def example(session: Session, kind: Kind) -> dict[str, str] | None:
+    """The template's example row: a row of the plan (the first quoting a source), as a file
+    gives it, with the source and the quoted words. None while the kind has no row."""
+    form = forms.form_for(kind, creating=True)
+    model = kind.model
+    # The first row quoting a source, so the example shows the source and the words too.
+    cited = session.scalars(select(Citation).where(
+        Citation.subject_type == kind.subject_type, Citation.quote.is_not(None))
+        .order_by(Citation.subject_id, Citation.field.is_not(None), Citation.id)
+        .limit(1)).first()
+    row = (session.get(model, cited.subject_id) if cited is not None else
+           session.scalars(select(model).order_by(model.id).limit(1)).first())
+    if row is None:
+        return None
+    values = forms.values_of(form, row)
+    if cited is not None:
+        values |= {"source_id": str(cited.source_id), "quote": cited.quote}
+    return {f.name: _cell_text(values.get(f.name), f.many) for f in form.fields}
+
+
+def _cell_text(value: Any, many: bool) -> str:
+    if many:
+        return LIST_SEPARATOR.join(value or [])
+    return "" if value is None else str(value)
+
+
+def _is_example(record: dict[str, Any], shown: dict[str, str] | None) -> bool:
+    """Whether a record of a file is the template's example, left in unchanged."""
+    if not shown:
+        return False
+    return all(_cell_text(record.get(k), isinstance(record.get(k), list)).strip() == v
+               for k, v in shown.items())
+
+
+def template_csv(session: Session, kind: Kind) -> str:
+    """The header, then the example row: a file to fill in by overwriting it."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(columns(kind))
+    writer = csv.writer(buffer)
+    writer.writerow(columns(kind))
+    if (shown := example(session, kind)) is not None:
+        writer.writerow(shown.values())
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ColumnGuide:
+    name: str
+    label: str
+    required: bool
+    takes: str
+
+
+def guide(kind: Kind) -> list[ColumnGuide]:
+    """What each column of an import file takes, for the import page."""
+    out = []
+    for f in forms.form_for(kind, creating=True).fields:
+        out.append(ColumnGuide(f.name, f.label, f.required, _takes(f)))
+    return out
+
+
+def _takes(f: forms.FormField) -> str:
+    match f.widget:
+        case "vocab":
+            return f"One of: {allowed(f.vocab)}."
+        case "country":
+            return "An ISO 3166-1 alpha-2 code, such as UA, FR or GB."
+        case "ref":
+            return f"The id of a {KINDS[f.ref].singular} (the number in its address)."
+        case "refs":
+            return (f"Ids of {KINDS[f.ref].plural.lower()}, separated by "
+                    f"“{LIST_SEPARATOR}”.")
+        case "integer":
+            return "A whole number, 0 or more." + (f" {f.hint}." if f.hint else "")
+        case "decimal":
+            return "A number" + (f", {f.hint.lower()}." if f.hint else ".")
+        case "date":
+            return "A date, YYYY-MM-DD."
+        case "datetime":
+            return f"A time, {f.hint}."
+        case "checkbox":
+            return "true or false."
+    limit = f.max_length or get_settings().text_max_length
+    return f"Text, up to {limit:,} characters." + (f" {f.hint}." if f.hint else "")
 
 
 def read(text: str, name: str) -> list[dict[str, Any]]:
@@ -135,8 +222,12 @@ def preview(session: Session, slug: str, text: str, name: str = "") -> Preview:
     unknown = sorted({k for r in records for k in r} - known)
     rows = []
     seen: dict[tuple, int] = {}
+    shown = example(session, kind)
     for number, record in enumerate(records, start=1):
         raw = forms.raw_values(form, _Record(fields(kind, record)))
+        if _is_example(record, shown):
+            rows.append(Row(number, raw, None, {"": EXAMPLE_LEFT_IN}))
+            continue
         values, errors = forms.validate(session, form, raw)
         if values:  # the preview shows text as it will be stored, cleaned and trimmed
             raw.update({f.name: values[f.name] for f in form.fields

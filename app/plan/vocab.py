@@ -5,6 +5,7 @@ CSV and the API; labels are only for display and may change freely. Countries ar
 alpha-2 codes, named by pycountry.
 """
 
+import re
 from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any
@@ -218,14 +219,28 @@ CountryCode = Annotated[str, BeforeValidator(_country_code), WithJsonSchema(
      "description": "An ISO 3166-1 alpha-2 code"})]
 
 
+def _words(value: Any) -> str:
+    """A value as words to compare: case, underscores, dashes and spacing aside."""
+    return " ".join(re.sub(r"[_\-\s]+", " ", str(value)).lower().split())
+
+
+def allowed(enum: type[Vocab]) -> str:
+    """The values a vocabulary takes, for a message: each slug, with its label where that
+    reads otherwise ("standby (On standby)")."""
+    return ", ".join(m.value if _words(m.label) == _words(m.value) else f"{m.value} ({m.label})"
+                     for m in enum)
+
+
 def vocab_value(enum: type[Vocab], noun: str) -> Any:
-    members = {m.value.lower(): m for m in enum}
+    """A member of `enum` as people write it: its slug or its label, in any case, with
+    spaces, dashes or underscores alike ("Fighter jets", "fighter_jet", "FIGHTER-JET")."""
+    # Labels first, slugs last: a slug always means its own member.
+    members = {_words(m.label): m for m in enum} | {_words(m.value): m for m in enum}
 
     def check(value: Any) -> Vocab:
-        member = members.get(str(value).strip().lower())
+        member = members.get(_words(value))
         if member is None:
-            choices = ", ".join(m.value for m in enum)
-            raise ValueError(f"unknown {noun} '{value}': choose from {choices}")
+            raise ValueError(f"unknown {noun} '{value}': choose from {allowed(enum)}")
         return member
 
     return Annotated[enum, BeforeValidator(check)]

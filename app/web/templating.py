@@ -116,4 +116,8 @@ def render(
         request, name, context, block_name=partial, status_code=status_code
     )
     response.headers["Vary"] = "HX-Request, HX-Boosted, HX-History-Restore-Request"
+    if context.get("user") or getattr(request.state, "user", None) is not None:
+        # A page made for one person (their name, their Edit links) is kept by nobody
+        # else: the page cache refuses `private` even if it took the request for public.
+        response.headers["Cache-Control"] = "private, no-cache"
     return response

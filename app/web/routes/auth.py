@@ -29,7 +29,7 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _locked_message(locked: throttle.LockedOut) -> str:
+def locked_message(locked: throttle.LockedOut) -> str:
     minutes = max(1, round((locked.until - utcnow()).total_seconds() / 60))
     who = ("from your network address" if locked.scope == throttle.ADDRESS
            else "for this name from your network address")
@@ -72,7 +72,7 @@ async def login(
         if user is None:
             error = WRONG
     except throttle.LockedOut as locked:
-        error = _locked_message(locked)
+        error = locked_message(locked)
     except users.AccountDisabled:
         error = "This account is disabled. Ask an administrator to enable it."
     if error:

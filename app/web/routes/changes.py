@@ -1,4 +1,4 @@
-"""The history: one change with its differences, reverting it, and the admins' change log."""
+"""The history: one change with its differences, reverting it, and the change log."""
 
 from fastapi import APIRouter, HTTPException, Request
 
@@ -6,7 +6,7 @@ from app.history import changelog, record, revert
 from app.plan.filters import parse
 from app.plan.records import Change
 from app.plan.vocab import Role
-from app.web.deps import AdminUser, EditorUser, SessionDep
+from app.web.deps import EditorUser, SessionDep
 from app.web.routes.editing import actor, finish
 from app.web.templating import query_lists, render
 
@@ -47,7 +47,7 @@ def revert_change(change_id: int, request: Request, session: SessionDep, user: E
 
 
 @router.get("/admin/changes", name="change_log")
-def change_log(request: Request, session: SessionDep, user: AdminUser):
+def change_log(request: Request, session: SessionDep, user: EditorUser):
     """Every change, newest first, by user, kind of row and date."""
     filters, problems = parse(changelog.ChangeFilters, query_lists(request))
     log = changelog.change_log(session, filters)

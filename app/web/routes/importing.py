@@ -1,4 +1,4 @@
-"""Bulk import for admins: upload, preview every row with its errors, then write all or none.
+"""Bulk import for editors: upload, preview every row with its errors, then write all or none.
 
 The preview carries the file's text in the page, so the confirming request checks and
 writes exactly what was previewed, whichever server process answers it.
@@ -12,7 +12,7 @@ from fastapi.responses import PlainTextResponse
 from app.editing import imports
 from app.plan.kinds import KINDS
 from app.plan.text import clean
-from app.web.deps import AdminUser, SessionDep
+from app.web.deps import EditorUser, SessionDep
 from app.web.routes.editing import actor, finish
 from app.web.templating import render
 
@@ -23,29 +23,30 @@ def _page(request, session, *, slug="assets", preview=None, text="", name="", pr
           status=200):
     context = {"importable": [KINDS[s] for s in imports.IMPORTABLE], "slug": slug,
                "preview": preview, "text": text, "name": name, "problem": problem,
-               "separator": imports.LIST_SEPARATOR}
+               "separator": imports.LIST_SEPARATOR,
+               "guides": {s: imports.guide(KINDS[s]) for s in imports.IMPORTABLE}}
     return render(request, "admin/import.html", context, status_code=status, session=session)
 
 
 @router.get("", name="import_form")
-def import_form(request: Request, session: SessionDep, user: AdminUser, kind: str = "assets"):
+def import_form(request: Request, session: SessionDep, user: EditorUser, kind: str = "assets"):
     """Choose a kind and a file."""
     return _page(request, session, slug=kind if kind in imports.IMPORTABLE else "assets")
 
 
 @router.get("/{slug}.csv", name="import_template")
-def import_template(slug: str, user: AdminUser):
-    """An empty CSV with the columns an import of this kind takes."""
+def import_template(slug: str, user: EditorUser, session: SessionDep):
+    """A CSV with the columns an import of this kind takes and an example row."""
     if slug not in imports.IMPORTABLE:
         return PlainTextResponse(f"Only {', '.join(imports.IMPORTABLE)} can be imported.",
                                  status_code=404)
-    return PlainTextResponse(imports.template_csv(KINDS[slug]), media_type="text/csv",
+    return PlainTextResponse(imports.template_csv(session, KINDS[slug]), media_type="text/csv",
                              headers={"Content-Disposition":
                                       f'attachment; filename="{slug}-import.csv"'})
 
 
 @router.post("", name="import_preview")
-async def import_preview(request: Request, session: SessionDep, user: AdminUser,
+async def import_preview(request: Request, session: SessionDep, user: EditorUser,
                          kind: Annotated[str, Form()],
                          file: Annotated[UploadFile | None, Form()] = None):
     """Check every row; nothing is written yet."""
@@ -75,7 +76,7 @@ def _check(request, session, slug, text, name):
 
 
 @router.post("/confirm", name="import_confirm")
-def import_confirm(request: Request, session: SessionDep, user: AdminUser,
+def import_confirm(request: Request, session: SessionDep, user: EditorUser,
                    kind: Annotated[str, Form()], text: Annotated[str, Form()],
                    name: Annotated[str, Form()] = "upload"):
     """Check again and write every row in one transaction, or none."""

@@ -29,15 +29,16 @@ router = APIRouter(include_in_schema=False)
 
 
 def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
-    """Rows as display cells, computed in Python so the template only prints them."""
-    return [
-        {
-            "id": row.id,
-            "cells": [col.show(row) for col in kind.table_columns],
-            "citations": page.citations.get(row.id, []),
-        }
-        for row in page.rows
-    ]
+    """Rows as display cells, computed in Python so the template only prints them; the
+    title is the cell that links to the row's page."""
+    linked = next((i for i, col in enumerate(kind.table_columns) if col.link), None)
+    out = []
+    for row in page.rows:
+        cells = [col.show(row) for col in kind.table_columns]
+        out.append({"id": row.id, "cells": cells,
+                    "title": cells[linked] if linked is not None else f"{kind.singular} {row.id}",
+                    "citations": page.citations.get(row.id, [])})
+    return out
 
 
 def csv_header(kind: Kind) -> list[str]:
@@ -99,6 +100,10 @@ def render_list(request: Request, session: Session, kind: Kind, *, path: str | N
         "charts": charts.for_kind(session, kind, filters),
         **(extra(page) if extra else {}),
     }
+    user = getattr(request.state, "user", None)
+    # A page of the past is read-only; a page for an editor is never cached (`render`).
+    context["editing"] = (user is not None and user.can(Role.EDITOR)
+                          and not getattr(request.state, "as_of", None))
     status = 400 if problems else 200
     return render(request, "rows/list.html", context, block="results", status_code=status,
                   session=session)
