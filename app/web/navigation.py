@@ -28,8 +28,10 @@ def _kinds(*slugs: str) -> tuple[Item, ...]:
     return tuple(Item(KINDS[slug].plural, f"/{slug}") for slug in slugs)
 
 
-#: The name the change log goes by everywhere: the nav, its page and the editors' view of it.
+#: The name the change log goes by everywhere: the nav, its page, its feed. The editors'
+#: list of every edit by person (with revert) is a tool apart, and named apart.
 CHANGE_LOG = "Change log"
+EDIT_HISTORY = "Edit history"
 
 GROUPS = (
     Group("Figures", (Item("Overview", "/"), *_kinds("force-levels", "deployments", "assets",

@@ -16,7 +16,7 @@ from app.history.asof import today
 from app.plan.kinds import KINDS, NAV
 from app.plan.quantities import format_date, format_range
 from app.plan.vocab import SiteKind, country_name
-from app.web.navigation import CHANGE_LOG, GROUPS
+from app.web.navigation import CHANGE_LOG, EDIT_HISTORY, GROUPS
 from app.web.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -30,6 +30,7 @@ def _who(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_who])
 templates.env.globals.update(kinds=KINDS, nav=NAV, nav_groups=GROUPS, change_log=CHANGE_LOG,
+                             edit_history=EDIT_HISTORY,
                              site_kinds=list(SiteKind),
                              static_url=static_url, **csrf.TEMPLATE_GLOBALS)
 
