@@ -9,7 +9,7 @@ from tests.browser.test_editing import sign_in_as_editor
 
 def test_a_conflict_is_settled_field_by_field(page: Page, browser: Browser, live_server: str,
                                                create_user, artifacts) -> None:
-    sign_in_as_editor(page, create_user, live_server, "ada", "/assets?asset_type=fighter_jet")
+    sign_in_as_editor(page, create_user, live_server, "mia", "/assets?asset_type=fighter_jet")
     page.locator("tbody a").first.click()
     detail_url = page.url
     edit_url = f"{detail_url}/edit"
@@ -18,7 +18,7 @@ def test_a_conflict_is_settled_field_by_field(page: Page, browser: Browser, live
     colleague = browser.new_context(base_url=live_server)
     try:
         other = colleague.new_page()
-        sign_in_as_editor(other, create_user, live_server, "ben", "/assets")
+        sign_in_as_editor(other, create_user, live_server, "noa", "/assets")
         other.goto(edit_url)
         other.locator("#f-role").fill("Their role")
         other.locator("#f-country_note").fill("Their note")
@@ -30,7 +30,7 @@ def test_a_conflict_is_settled_field_by_field(page: Page, browser: Browser, live
     page.locator("#f-role").fill("My role")
     page.get_by_role("button", name="Save").click()
     alert = page.locator("#row-form .problems")
-    expect(alert).to_contain_text("changed since you opened the form by ben")
+    expect(alert).to_contain_text("changed since you opened the form by noa")
     expect(alert.locator("ul.kept")).to_contain_text("Their note")
     expect(page.locator("#f-role")).to_have_value("My role")
     expect(page.locator("#f-role-theirs")).to_have_text("Their value: Their role")
