@@ -285,3 +285,49 @@ def test_a_search_as_of_a_date_finds_the_plan_of_that_date(session, editor_clien
     assert "as it stood on" in page.text
     link = soup(page).select_one("#found-assets").find_parent("section").select_one(".hits a")
     assert link["href"].endswith("as_of=2025-02-21")
+
+
+# --- Words as the index holds them ---
+
+
+@pytest.mark.parametrize(("word", "one"), [
+    ("missiles", "missile"), ("drones", "drone"), ("cities", "city"), ("jets", "jet"),
+    ("classes", "class"), ("churches", "church"), ("us", "us"), ("gas", "gas"),
+    ("analysis", "analysis"), ("kyiv", "kyiv"), ("boxes", "box")])
+def test_a_plural_and_its_singular_are_one_word(word, one):
+    assert words.singular(word) == one
+
+
+def test_other_spellings_join_the_words_and_abbreviations_need_capitals():
+    assert {"odessa", "odesa"} <= set(words.indexed("Port of Odesa").split())
+    assert {"zelenskyy", "zelenskiy"} <= set(words.indexed("Volodymyr Zelensky").split())
+    assert "america" in words.indexed("Missiles (US)").split()
+    # "us" the word is not the United States.
+    assert "america" not in words.indexed("Tell us more").split()
+    # Accents and case fold; both databases then tokenise plain words alike.
+    assert words.indexed("Zápořižžja DRONES") == "zaporizzja drones drone"
+
+
+def test_query_words_are_folded_singular_and_stripped_of_operators():
+    assert words.terms('"Fighter" AND jets*') == ["fighter", "jet"]
+    assert words.terms("the of") == ["the", "of"]  # filler words alone are kept
+    assert words.terms("NEAR(missile, drone)") == ["missile", "drone"]
+    assert words.sqlite_match(["fighter", "jet"]) == '"fighter"* "jet"*'
+    assert words.postgres_tsquery(["fighter", "jet"]) == "'fighter':* & 'jet':*"
+    with pytest.raises(words.QueryProblem, match="at least 2 letters"):
+        words.terms("* - ()")
+
+
+def test_reindex_makes_every_document_again(session):
+    from sqlalchemy import delete, func
+
+    from app.plan.records import SearchDocument
+    from app.search import index
+
+    rows = sum(session.scalar(select(func.count()).select_from(k.model)) for k in KINDS.values())
+    session.execute(delete(SearchDocument))
+    assert session.scalar(select(func.count()).select_from(SearchDocument)) == 0
+    assert index.rebuild(session) == rows
+    assert session.scalar(select(func.count()).select_from(SearchDocument)) == rows
+    missiles = ids_of(session, "assets", {"us-missiles-backstop"})
+    assert set(session.scalars(index.matching_ids(KINDS["assets"], ["missile"]))) == missiles
