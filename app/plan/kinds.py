@@ -57,7 +57,7 @@ class Kind:
     model: type[Base]
     columns: Sequence[c.Col]
     dims: Sequence[Dim] = ()
-    search: Sequence[ColumnElement] = ()
+    search: Sequence[ColumnElement] = ()  # texts searched besides the columns' own words
     default_sort: str = "id"
     options: Sequence[Any] = ()
     title: Callable[[Any], str] = str
