@@ -331,3 +331,60 @@ def test_reindex_makes_every_document_again(session):
     assert session.scalar(select(func.count()).select_from(SearchDocument)) == rows
     missiles = ids_of(session, "assets", {"us-missiles-backstop"})
     assert set(session.scalars(index.matching_ids(KINDS["assets"], ["missile"]))) == missiles
+
+
+# --- The migration and the command fill the index ---
+
+
+@pytest.mark.parametrize("backend_name", ["sqlite", "postgresql"])
+def test_the_migration_indexes_the_rows_already_there(backend_name, tmp_path_factory):
+    from sqlalchemy import func
+    from sqlalchemy.orm import Session
+
+    from app import migrate
+    from app.db import get_engine
+    from app.plan.records import SearchDocument
+    from app.search import index
+    from tests.databases import seeded_database
+
+    with seeded_database(backend_name, tmp_path_factory) as url:
+        engine = get_engine(url)
+        migrate.downgrade(engine, "f5_throttle_scopes")  # rows, and no index of them
+        migrate.upgrade(engine)
+        with Session(engine) as session:
+            rows = sum(session.scalar(select(func.count()).select_from(k.model))
+                       for k in KINDS.values())
+            assert session.scalar(select(func.count()).select_from(SearchDocument)) == rows
+            found = set(session.scalars(index.matching_ids(KINDS["assets"],
+                                                           words.terms("Eastern Europe"))))
+            assert found == ids_of(session, "assets", BACKSTOP)
+
+
+def test_peaceplan_reindex_makes_the_documents_again(tmp_path, monkeypatch):
+    from sqlalchemy import delete, func
+    from sqlalchemy.orm import Session
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.config import get_settings
+    from app.db import get_engine
+    from app.plan.records import SearchDocument
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(cli, ["migrate"]).exit_code == 0
+        assert runner.invoke(cli, ["seed"]).exit_code == 0
+        with Session(get_engine()) as session:
+            count = session.scalar(select(func.count()).select_from(SearchDocument))
+            session.execute(delete(SearchDocument))
+            session.commit()
+        result = runner.invoke(cli, ["reindex"])
+        assert result.exit_code == 0, result.output
+        assert result.output == f"Search index: {count} rows indexed.\n"
+        with Session(get_engine()) as session:
+            assert session.scalar(select(func.count()).select_from(SearchDocument)) == count
+    finally:
+        get_engine().dispose()
+        get_settings.cache_clear()
