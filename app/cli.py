@@ -10,12 +10,13 @@ import uvicorn
 from app import migrate as migrations
 from app.accounts import users
 from app.backups import files, restoring
-from app.caching import stamp  # noqa: F401  (its listener bumps the data version on writes)
+from app.caching import stamp  # its listener bumps the data version on writes
 from app.config import get_settings
 from app.db import get_engine, new_session
 from app.history import record
 from app.loading import seed as seeding
 from app.plan.vocab import Role
+from app.search import index as search_index
 from app.web.form_input import parse_form
 
 cli = typer.Typer(help="Peaceplan: track a proposed peacekeeping deployment plan.",
@@ -44,6 +45,16 @@ def seed() -> None:
     with new_session() as session:
         report = seeding.load(session)
     typer.echo(f"Seed: {report}.")
+
+
+@cli.command()
+def reindex() -> None:
+    """Make every row's search words again (after editing seeds/search/aliases.yaml)."""
+    with new_session() as session:
+        written = search_index.rebuild(session)
+        stamp.bump(session)  # cached pages and counts found rows by the old words
+        session.commit()
+    typer.echo(f"Search index: {written} rows indexed.")
 
 
 @cli.command("demo-data")

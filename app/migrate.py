@@ -12,6 +12,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+#: Built by their migration alone, not described by the models: SQLite's full-text table
+#: (and the shadow tables FTS5 keeps) and PostgreSQL's full-text index.
+DATABASE_OWN = ("search_fts", "ix_search_document_words")
+
+
+def described(name: str | None, type_: str, _parents: dict) -> bool:
+    """Whether Alembic compares a database object with the models (`include_name`)."""
+    return not (name and any(name == own or name.startswith(f"{own}_") for own in DATABASE_OWN))
 
 
 def _config(connection) -> Config:

@@ -2,6 +2,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from app.db import get_engine
+from app.migrate import described
 from app.plan.models import Base
 
 config = context.config
@@ -13,6 +14,7 @@ def run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=described,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -90,12 +90,17 @@ def _plain(value):
     return value
 
 
+def _described(name: str, _metadata: MetaData) -> bool:
+    # SQLite's full-text table holds nothing of its own: it is made from `search_document`.
+    return migrate.described(name, "table", {})
+
+
 def rows_of(database_url: str) -> dict[str, list[tuple]]:
     """Every row of every table, Alembic's included, in primary key order; JSON columns as
     their text, so that JSON null and SQL NULL differ."""
     metadata = MetaData()
     with get_engine(database_url).connect() as connection:
-        metadata.reflect(connection)
+        metadata.reflect(connection, only=_described)
         return {
             table.name: [tuple(map(_plain, row)) for row in connection.execute(
                 select(*(cast(c, Text) if isinstance(c.type, JSON) else c
@@ -153,7 +158,7 @@ def fill(database_url: str) -> None:
         users.start_session(session, editor)
     metadata = MetaData()
     with engine.begin() as connection:
-        metadata.reflect(connection)
+        metadata.reflect(connection, only=_described)
         source, revision = metadata.tables["source"], metadata.tables["revision"]
         ids = connection.scalars(select(source.c.id).order_by(source.c.id)).all()
         first, last = ids[0], ids[-1]

@@ -98,9 +98,11 @@ def test_the_foundation_uses_no_package():
 @pytest.mark.parametrize("entry_point", ["app.main", "app.cli"])
 def test_an_entry_point_registers_the_session_listeners(entry_point):
     """`app.db` imports no package, so the entry points bring in the listeners that record
-    every write in the history and bump the data version; a fresh process shows they do."""
+    every write in the history, bump the data version and index it for search; a fresh
+    process shows they do."""
     check = (f"import sys, {entry_point}; "
-             "print(all(m in sys.modules for m in ('app.history.record', 'app.caching.stamp')))")
+             "print(all(m in sys.modules for m in ('app.history.record', 'app.caching.stamp', "
+             "'app.search.index')))")
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
                          cwd=APP.parent, check=True)
     assert out.stdout.strip() == "True"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.caching.memo import memo
@@ -19,6 +19,8 @@ from app.plan.filters import BaseFilters, Dim
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Asset, Citation, Deployment, Source, deployment_site
 from app.plan.records import DataStamp
+from app.search import index as search_index
+from app.search.words import QueryProblem
 
 # --- Filtering ---
 
@@ -41,8 +43,11 @@ def conditions(kind: Kind, filters: BaseFilters, skip: str | None = None) -> lis
             out.append(kind.dated >= filters.since)
         if filters.until:
             out.append(kind.dated <= filters.until)
-    if filters.q and kind.search:
-        out.append(or_(*(col.icontains(filters.q, autoescape=True) for col in kind.search)))
+    if filters.q:
+        try:
+            out.append(search_index.row_filter(kind, filters.q))
+        except QueryProblem:  # the filter's own check already told the reader why
+            out.append(false())
     return out
 
 

@@ -1,2 +1,2 @@
 """Changes recorded and read back: record, revert, describe, changelog, compare, asof, feed.
-May use: app.plan, app.evidence."""
+May use: app.plan, app.evidence, app.search."""

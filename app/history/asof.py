@@ -39,6 +39,7 @@ from app import migrate
 from app.history import record
 from app.plan.models import Country, utcnow
 from app.plan.records import Change, DataStamp, Revision
+from app.search import index as search_index
 
 #: How many snapshots stay in memory; the least recently used goes first.
 CACHE_SIZE = 8
@@ -229,6 +230,10 @@ def _build(raw: sqlite3.Connection, live: Session, until: datetime, stamp: dict)
         # (The migrations create the row.)
         connection.execute(delete(DataStamp))
         connection.execute(insert(DataStamp).values(**stamp))
+    with Session(engine) as session:
+        # Rows went in past the ORM, so past the listeners that index them.
+        search_index.rebuild(session)
+        session.commit()
     with engine.connect() as connection:
         # Views of the past are read-only, down to the database.
         connection.exec_driver_sql("PRAGMA query_only = ON")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app import migrate
 from app.loading import seed
+from app.plan.kinds import KINDS
 from app.plan.models import Asset, Citation, Deployment, Plan, Site, Source, utcnow
 from app.plan.vocab import (
     AssetType,
@@ -28,6 +29,7 @@ from app.plan.vocab import (
     Stage,
     Status,
 )
+from app.search import index as search_index
 
 PREFIX = "synthetic-"
 PLAN_KEY = f"{PREFIX}plan"
@@ -83,6 +85,8 @@ def generate(engine: Engine, rows: int, *, seed_value: int = 1,
                        literal(figure), low, high, literal(source.published_on),
                        literal(Credibility.CANNOT_JUDGE.value), literal(Rank.NORMAL.value),
                        literal(1)).where(model.plan_id == plan.id)))
+        # Bulk inserts pass by the flush that indexes rows for search.
+        search_index.rebuild(session, [KINDS["sites"], KINDS["deployments"], KINDS["assets"]])
         session.commit()
     return {"sites": n_sites, "deployments": n_deployments, "assets": n_assets}
 

@@ -36,6 +36,10 @@ class Col:
     numeric: bool = False
     in_table: bool = True
     link: bool = False  # the cell links to the row's own page
+    # The words a reader would type to find the row by this column (labels, not slugs;
+    # country names; the names of rows it refers to); None: not searched.
+    words: Callable[[Any], list[str]] | None = None
+    refers: tuple[str, str] | None = None  # a reference: (relationship, kind it points to)
 
     @property
     def sortable(self) -> bool:
@@ -52,10 +56,11 @@ def _attr(path: str) -> Getter:
 
 
 def text(key: str, label: str, attr: str | None = None, *, sort: ColumnElement | None = None,
-         link: bool = False, in_table: bool = True) -> Col:
+         link: bool = False, in_table: bool = True, searched: bool = True) -> Col:
     get = _attr(attr or key)
     return Col(key, label, show=lambda row: get(row) or "", exports=[Export(key, get)],
-               sort=[sort] if sort is not None else [], link=link, in_table=in_table)
+               sort=[sort] if sort is not None else [], link=link, in_table=in_table,
+               words=(lambda row: [get(row) or ""]) if searched else None)
 
 
 def vocab(key: str, label: str, enum: type[Vocab], *, sort: ColumnElement | None = None,
@@ -67,9 +72,14 @@ def vocab(key: str, label: str, enum: type[Vocab], *, sort: ColumnElement | None
     members = list(enum) if ordered else sorted(enum, key=lambda m: m.label.lower())
     order = [case({m.value: i for i, m in enumerate(members)}, value=sort)] \
         if sort is not None else []
-    return Col(key, label, show=lambda row: enum(get(row)).label if get(row) else "",
-               exports=[Export(key, lambda row: get(row) and str(get(row)))],
-               sort=order, in_table=in_table, link=link)
+    def show(row: Any) -> str:
+        return enum(get(row)).label if get(row) else ""
+
+    # Labels of values only the row's own page shows (how sure, how reliable) would make
+    # every row match a word like "reported".
+    return Col(key, label, show=show, exports=[Export(key, lambda row: get(row) and str(get(row)))],
+               sort=order, in_table=in_table, link=link,
+               words=(lambda row: [show(row)]) if in_table else None)
 
 
 def country(key: str, label: str, attr: str, *, note: str | None = None,
@@ -83,10 +93,15 @@ def country(key: str, label: str, attr: str, *, note: str | None = None,
             return f"{country_name(code)} ({code})"
         return get_note(row) or "Unspecified"
 
+    def words(row: Any) -> list[str]:
+        code = get(row)
+        return [country_name(code), code, get_note(row) or ""] if code else [get_note(row) or ""]
+
     exports = [Export(key, get)]
     if note:
         exports.append(Export(note, get_note))
-    return Col(key, label, show=show, exports=exports, sort=[sort] if sort is not None else [])
+    return Col(key, label, show=show, exports=exports, sort=[sort] if sort is not None else [],
+               words=words)
 
 
 def quantity(key: str, label: str, low: ColumnElement, high: ColumnElement) -> Col:
@@ -177,7 +192,9 @@ def ref(key: str, label: str, attr: str, kind: str, *, many: bool = False,
                           int | None),
                    Export(f"{key}_name",
                           lambda row: getattr(items(row)[0], name) if items(row) else None)]
-    return Col(key, label, show=show, exports=exports, in_table=in_table)
+    return Col(key, label, show=show, exports=exports, in_table=in_table,
+               words=(lambda row: [getattr(i, name) for i in items(row)]) if in_table else None,
+               refers=(attr, kind))
 
 
 @dataclass(frozen=True)

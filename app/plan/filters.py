@@ -4,6 +4,7 @@ The same pydantic model validates the HTML pages, the CSV exports and the JSON A
 all three accept the same parameter names and reject the same bad values.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -50,9 +51,21 @@ class Dim:
         return vocab_value(self.vocab, self.label.lower())
 
 
+#: Letters or digits a search needs: with fewer, it would match nearly every row.
+MIN_SEARCH = 2
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
 def _search_text(value: Any) -> Any:
-    if isinstance(value, str) and "\x00" in value:
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
         raise ValueError("search text cannot contain NUL characters")
+    if not value.strip():
+        return None
+    if len(_LETTER_OR_DIGIT.findall(value)) < MIN_SEARCH:
+        raise ValueError(f"type at least {MIN_SEARCH} letters or digits to search for "
+                         f"(signs and operators are not searched)")
     return value
 
 

@@ -57,7 +57,7 @@ class Kind:
     model: type[Base]
     columns: Sequence[c.Col]
     dims: Sequence[Dim] = ()
-    search: Sequence[ColumnElement] = ()
+    search: Sequence[ColumnElement] = ()  # texts searched besides the columns' own words
     default_sort: str = "id"
     options: Sequence[Any] = ()
     title: Callable[[Any], str] = str
@@ -397,12 +397,12 @@ SOURCES = Kind(
         c.day("published_on", "Published", Source.published_on),
         c.vocab("kind", "Kind", SourceKind, sort=Source.kind, ordered=False),
         c.vocab("reliability", "Reliability", Reliability, sort=Source.reliability),
-        c.text("language", "Language", in_table=False),
+        c.text("language", "Language", in_table=False, searched=False),
         c.moment("retrieved_at", "Retrieved", in_table=False),
-        c.text("sha256", "SHA-256 of the text", in_table=False),
+        c.text("sha256", "SHA-256 of the text", in_table=False, searched=False),
         c.ref("cited_in", "Known through", "cited_in", "sources", name="title",
               empty="held directly"),
-        c.text("url", "URL", in_table=False),
+        c.text("url", "URL", in_table=False, searched=False),
         c.text("note", "Note", in_table=False),
     ],
     dims=[Dim("kind", "Kind", SourceKind, column=Source.kind),

@@ -143,3 +143,24 @@ class SignInThrottle(Base):
 
     def __repr__(self) -> str:
         return f"<SignInThrottle {self.scope} {self.subject!r} {self.failures}>"
+
+
+# --- Search ---
+
+
+class SearchDocument(Base):
+    """The words one row of plan data is found by (`app.search.documents` makes them). The
+    full-text index over `document` is the database's own, built by its migration alone:
+    an FTS5 table on SQLite (`search_fts`), a GIN index on PostgreSQL."""
+
+    __tablename__ = "search_document"
+    __table_args__ = (
+        Index("ix_search_document_subject", "subject_type", "subject_id", unique=True),
+    )
+    id: Mapped[intpk]
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int]
+    document: Mapped[str] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<SearchDocument {self.subject_type} {self.subject_id}>"

@@ -52,6 +52,7 @@ from app.web.routes import (
     maps,
     overview,
     rows,
+    search,
 )
 from app.web.static import STATIC_DIR, CachedStatic
 from app.web.templating import render
@@ -160,6 +161,8 @@ def create_app() -> FastAPI:
     app.include_router(admin_users.router)
     app.include_router(account.router)
     app.include_router(api.router)
+    app.include_router(search.api_router)
+    app.include_router(search.router)
     app.include_router(history.router)
     app.include_router(changes.router)
     app.include_router(importing.router)

@@ -22,6 +22,7 @@ PAGES = {
     "map": "/map",
     "brief": "/brief?country=UA",
     "not-found": "/no-such-page",
+    "search": "/search?q=Eastern+Europe",
 }
 
 PHONE = {"width": 375, "height": 812}

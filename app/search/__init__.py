@@ -1,0 +1,2 @@
+"""Finding rows by the words a reader types: documents, the full-text index kept current, queries.
+May use: app.plan."""
