@@ -29,6 +29,15 @@ def migrate(revision: Annotated[str, typer.Argument(
     """Bring the database schema to REVISION (default: the latest)."""
     migrations.upgrade(get_engine(), revision)
     typer.echo(f"Database at {revision}: {get_engine().url.render_as_string()}")
+    if revision == "head":
+        _index_if_empty()
+
+
+def _index_if_empty() -> None:
+    with new_session() as session:
+        if written := search_index.fill_if_empty(session):
+            session.commit()
+            typer.echo(f"Search index: {written} rows indexed.")
 
 
 @cli.command()
@@ -153,6 +162,7 @@ def serve(
     """Migrate the database, seed it if empty, and serve the dashboard."""
     settings = get_settings()
     migrations.upgrade(get_engine())
+    _index_if_empty()
     with new_session() as session:
         if seeding.is_empty(session):
             typer.echo(f"Empty database: loading the seed data ({seeding.load(session)}).")

@@ -107,6 +107,15 @@ def reindex(session: Session, subjects: dict[str, set[int]]) -> None:
                 _write(connection, kind, _load(session, kind, ids))
 
 
+def fill_if_empty(session: Session) -> int:
+    """Index every row where no row is indexed yet (a database upgraded past the migration
+    that made the index); returns how many were written. Runs at head only: documents are
+    made through the models."""
+    if session.scalar(select(TABLE.c.id).limit(1)) is not None:
+        return 0
+    return rebuild(session)
+
+
 def rebuild(session: Session, kinds: Iterable[Kind] | None = None) -> int:
     """Every document made again from the rows (all kinds, or `kinds`), in the session's
     transaction; returns how many were written."""
