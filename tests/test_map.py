@@ -164,3 +164,31 @@ def test_geojson_is_in_the_api_docs_with_the_sites_filters(client):
     params = {p["name"] for p in spec["paths"]["/sites.geojson"]["get"]["parameters"]}
     assert {"country", "asset_type", "kind", "basis", "q", "page", "per_page"} <= params
     assert "/map" not in spec["paths"]
+
+
+# --- A country's sites: where it stands, and where its troops and assets would stand ---
+
+
+def test_brief_for_the_us_lists_where_its_jets_and_missiles_wait(client, session):
+    east = session.scalars(select(Site).where(Site.name.startswith("Eastern Europe"))).one()
+    page = soup(client.get("/brief?country=US"))
+    assert "No sites for this selection" not in page.text
+    assert {int(tr["data-site"]) for tr in page.select("tr[data-site]")} == {east.id}
+
+
+def test_country_filter_keeps_sites_hosting_its_assets_or_troops(client, session):
+    plan = session.scalars(select(Plan)).first()
+    odesa = session.scalars(select(Site).where(Site.name == "Port of Odesa")).one()
+    session.add(Deployment(key="fr-odesa", plan_id=plan.id, country_code="FR", role="Guard",
+                           stage="floated", sites=[odesa]))
+    session.flush()
+    east = session.scalar(select(Site.id).where(Site.name.startswith("Eastern Europe")))
+    assert result_ids(client.get("/sites?country=US"), "sites") == {east}
+    assert geojson_ids(client, "country=US") == {east}
+    assert geojson_ids(client, "country=FR") == {odesa.id}
+    # The host still counts: every Ukrainian site, Odesa among them, once.
+    ua = set(session.scalars(select(Site.id).where(Site.country_code == "UA")))
+    assert geojson_ids(client, "country=UA") == ua
+    # The facet counts the same sites its filter keeps.
+    label = soup(client.get("/sites")).select_one("input[name=country][value=US]")
+    assert label is not None and "1" in label.find_parent("label").text
