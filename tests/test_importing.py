@@ -80,7 +80,7 @@ def test_json_and_duplicates_within_the_file(session, admin_client):
     source = _report(session).id
     site = {"name": "Odesa port", "kind": "port", "basis": "candidate", "country_code": "UA",
             "latitude": 46.49, "longitude": 30.74, "certainty": "unreported",
-            "source_id": source}
+            "precision": "point", "source_id": source}
     text = json.dumps([site, {**site, "name": "Mykolaiv port"}, site])
     before = _count(session, Site)
     preview = _upload(admin_client, text, kind="sites", name="sites.json")
@@ -88,6 +88,11 @@ def test_json_and_duplicates_within_the_file(session, admin_client):
     rows = soup(preview).select("tbody tr")
     assert "The same as row 1" in rows[2].text
     assert _count(session, Site) == before
+    # A point needs its coordinates, in the import as in the form.
+    lost = {**site, "name": "Izmail port", "latitude": None, "longitude": None}
+    preview = _upload(admin_client, json.dumps([lost]), kind="sites", name="sites.json")
+    assert preview.status_code == 422
+    assert "needs its coordinates" in soup(preview).select_one("tbody tr").text
 
 
 def test_unreadable_files_are_explained(session, admin_client):

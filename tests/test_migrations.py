@@ -165,3 +165,37 @@ def test_the_commands_take_the_revision_as_the_readme_writes_it(tmp_path, monkey
 def _at(engine) -> str | None:
     with engine.connect() as conn:
         return migrate.current(conn)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sites_get_the_precision_their_values_show(backend, tmp_path_factory):
+    with fresh_database(backend, tmp_path_factory) as url:
+        engine = get_engine(url)
+        migrate.upgrade(engine, "f5_throttle_scopes")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO country (code, name, nato, eu) VALUES ('UA', 'Ukraine', false, "
+                "false)")
+            for i, (key, country, lat, lon) in enumerate([
+                    ("port", "'UA'", 46.5, 30.75), ("cities", "'UA'", None, None),
+                    ("eastern-europe", "NULL", None, None), ("nowhere", "NULL", None, None)],
+                    start=1):
+                conn.exec_driver_sql(
+                    "INSERT INTO site (id, key, name, kind, basis, certainty, country_code, "
+                    "latitude, longitude, version, created_at, updated_at) VALUES "
+                    f"({i}, '{key}', '{key}', 'city', 'unnamed', 'reported', {country}, "
+                    f"{lat or 'NULL'}, {lon or 'NULL'}, 1, '2025-02-21', '2025-02-21')")
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT key, precision, region_code, region_name FROM site ORDER BY id").all()
+        assert [tuple(r) for r in rows] == [
+            ("port", "point", None, None), ("cities", "country", None, None),
+            ("eastern-europe", "region", None, "Eastern Europe"),
+            ("nowhere", "unknown", None, None)]
+        migrate.downgrade(engine, "f5_throttle_scopes")
+        columns = {c["name"] for c in inspect(engine).get_columns("site")}
+        assert "precision" not in columns and "latitude" in columns
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM site").scalar() == 4
+        engine.dispose()

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.evidence import claims, quotes
 from app.history.record import COLLECTIONS, UNRECORDED
-from app.plan import text
+from app.plan import places, text
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Source
 from app.plan.vocab import CountryCode, vocab_value
@@ -328,6 +328,7 @@ def check(session: Session, form: Form, data: dict[str, Any],
             if data.get(f.name) is not None and data.get(high) is not None \
                     and data[f.name] > data[high]:
                 errors[high] = "The upper figure cannot be below the lower one."
+    errors.update({k: v for k, v in places.problems(data).items() if k not in errors})
     if data.get("cited_in_id") is not None and data["cited_in_id"] == row_id:
         errors["cited_in_id"] = "A source cannot be known through itself."
     if "source_id" not in errors:
