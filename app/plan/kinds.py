@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, case, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.plan import columns as c
+from app.plan import places
 from app.plan.filters import BaseFilters, Dim, filter_model
 from app.plan.models import (
     Asset,
@@ -125,20 +126,6 @@ def _site_asset_types():
     return select(Asset.site_id.label("id"), Asset.asset_type.label("value")).where(
         Asset.site_id.is_not(None)
     )
-
-
-def _site_countries():
-    # A site involves the country it stands in and every country whose troops or assets
-    # would stand there: the US backstop's "Eastern Europe" names no host, yet is the US's.
-    return union_all(
-        select(Site.id.label("id"), Site.country_code.label("value")).where(
-            Site.country_code.is_not(None)),
-        select(Asset.site_id.label("id"), Asset.country_code.label("value")).where(
-            Asset.site_id.is_not(None), Asset.country_code.is_not(None)),
-        select(deployment_site.c.site_id.label("id"), Deployment.country_code.label("value"))
-        .join(Deployment, Deployment.id == deployment_site.c.deployment_id)
-        .where(Deployment.country_code.is_not(None)),
-    ).subquery().select()
 
 
 def _event_countries():
@@ -308,7 +295,8 @@ SITES = Kind(
         c.text("note", "Note"),
         *_fact(Site),
     ],
-    dims=[Dim("country", "Country (host, or of troops or assets there)", pairs=_site_countries),
+    dims=[Dim("country", "Country (host, or of troops or assets there)",
+              pairs=places.site_countries),
           Dim("asset_type", "Asset type", AssetType, pairs=_site_asset_types),
           Dim("kind", "Kind", SiteKind, column=Site.kind),
           Dim("basis", "Basis", SiteBasis, column=Site.basis),

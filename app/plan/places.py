@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pycountry
+from sqlalchemy import Select, select, union_all
 
+from app.plan.models import Asset, Deployment, Site, deployment_site
 from app.plan.vocab import Precision, country_name
 
 #: ISO 3166-2 code -> (English name, the shape's name in ukr.topo.json).
@@ -120,3 +122,18 @@ def problems(data: dict[str, Any]) -> dict[str, str]:
     if precision == Precision.COUNTRY and not country:
         errors["country_code"] = "A site located by country needs the country."
     return errors
+
+
+def site_countries() -> Select:
+    """(site id, country) of every country a site involves, for the country filter."""
+    # A site involves the country it stands in and every country whose troops or assets
+    # would stand there: the US backstop's "Eastern Europe" names no host, yet is the US's.
+    return union_all(
+        select(Site.id.label("id"), Site.country_code.label("value")).where(
+            Site.country_code.is_not(None)),
+        select(Asset.site_id.label("id"), Asset.country_code.label("value")).where(
+            Asset.site_id.is_not(None), Asset.country_code.is_not(None)),
+        select(deployment_site.c.site_id.label("id"), Deployment.country_code.label("value"))
+        .join(Deployment, Deployment.id == deployment_site.c.deployment_id)
+        .where(Deployment.country_code.is_not(None)),
+    ).subquery().select()
