@@ -80,7 +80,7 @@ def test_json_and_duplicates_within_the_file(session, admin_client):
     source = _report(session).id
     site = {"name": "Odesa port", "kind": "port", "basis": "candidate", "country_code": "UA",
             "latitude": 46.49, "longitude": 30.74, "certainty": "unreported",
-            "precision": "point", "source_id": source}
+            "source_id": source}
     text = json.dumps([site, {**site, "name": "Mykolaiv port"}, site])
     before = _count(session, Site)
     preview = _upload(admin_client, text, kind="sites", name="sites.json")
@@ -89,7 +89,8 @@ def test_json_and_duplicates_within_the_file(session, admin_client):
     assert "The same as row 1" in rows[2].text
     assert _count(session, Site) == before
     # A point needs its coordinates, in the import as in the form.
-    lost = {**site, "name": "Izmail port", "latitude": None, "longitude": None}
+    lost = {**site, "name": "Izmail port", "latitude": None, "longitude": None,
+            "precision": "point"}
     preview = _upload(admin_client, json.dumps([lost]), kind="sites", name="sites.json")
     assert preview.status_code == 422
     assert "needs its coordinates" in soup(preview).select_one("tbody tr").text

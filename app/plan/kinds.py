@@ -3,7 +3,7 @@ filter dimensions, search fields, related sections. Lists, facets, detail pages,
 the API are built from these declarations by one set of queries, routes and templates.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -70,6 +70,10 @@ class Kind:
     listing: str = "rows/_table.html"  # the template that shows a page of rows
     dated: ColumnElement | None = None  # filterable by a date range (`since`, `until`)
     views: Sequence[tuple[str, str]] = ()  # other pages showing these rows: (label, path)
+    # Fields worked out from the row's other values when not given (name -> the rule, as
+    # documented), and what fills them in and writes values in their one form, on input.
+    inferred: Mapping[str, str] | None = None
+    settle: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def subject_type(self) -> str:
@@ -304,6 +308,7 @@ SITES = Kind(
     search=[Site.name, Site.note, Site.kind],
     default_sort="name",
     unique=("name", "country_code"),
+    inferred={"precision": places.PRECISION_RULE}, settle=places.settle,
     views=[("Map", "/map")],
     related=[
         c.Related("Deployments", "deployments", lambda s: Deployment.id.in_(

