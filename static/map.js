@@ -44,6 +44,33 @@
     });
   }
 
+  function clusterIcon(cluster) {
+    // A cluster is a button like a marker: its name says which sites it holds, so a
+    // keyboard or screen reader user knows what pressing it (zooming in) will reveal.
+    const names = cluster.getAllChildMarkers().map((m) => m.options.title.split(":")[0]);
+    const n = names.length;
+    const count = el("span", String(n));
+    count.append(el("span", ` sites: ${names.join(", ")}. Zoom in to choose one.`, { class: "visually-hidden" }));
+    const box = el("div");
+    box.append(count);
+    return L.divIcon({
+      html: box,
+      className: `marker-cluster marker-cluster-${n < 10 ? "small" : n < 100 ? "medium" : "large"}`,
+      iconSize: L.point(40, 40),
+    });
+  }
+
+  function pressable(marker, open) {
+    // Markers are buttons (Leaflet gives them the role and a tab stop), but Leaflet's Enter
+    // opens only a popup bound to the marker; these open the site's details instead.
+    marker.on("click", open);
+    marker.on("keydown", (event) => {
+      if (event.originalEvent.key !== "Enter" && event.originalEvent.key !== " ") return;
+      event.originalEvent.preventDefault();
+      open();
+    });
+  }
+
   function el(tag, text, attrs = {}) {
     const node = document.createElement(tag);
     if (text) node.textContent = text;
@@ -160,7 +187,7 @@
     marker.getElement().setAttribute("aria-label", label);
     const open = (event) => choose(features, event?.latlng ?? centre, areaKey(area));
     shape.on("click", open);
-    marker.on("click", () => open());
+    pressable(marker, () => open());
     for (const f of features) state.markers.set(String(f.id), { open: () => open(), latlng: centre });
     return shape.getBounds();
   }
@@ -209,6 +236,7 @@
     drawNotes(all.filter((g) => !g.area.shape));
     const cluster = L.markerClusterGroup({
       maxClusterRadius: 36, showCoverageOnHover: false, spiderfyDistanceMultiplier: 1.6,
+      iconCreateFunction: clusterIcon,
     });
     const placed = [];
     for (const f of data.features) {
@@ -217,7 +245,7 @@
       const p = f.properties;
       const label = `${p.name}: ${p.kind_label}${p.candidate ? ", candidate site" : ""}`;
       const marker = L.marker([lat, lon], { icon: icon(p), title: label, alt: label, riseOnHover: true });
-      marker.on("click", () => choose([f], marker.getLatLng(), String(f.id)));
+      pressable(marker, () => choose([f], marker.getLatLng(), String(f.id)));
       cluster.addLayer(marker);
       state.markers.set(String(f.id), {
         open: () => cluster.zoomToShowLayer(marker, () => choose([f], marker.getLatLng(), String(f.id))),
