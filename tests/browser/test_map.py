@@ -24,6 +24,18 @@ def _open(page: Page, width: int, height: int = 900) -> list[str]:
     return console
 
 
+def _settled(page: Page, locator) -> dict:
+    """Where an element ends up: the map pans a popup into view, and moves it meanwhile."""
+    box = None
+    for _ in range(30):
+        now = locator.bounding_box()
+        if now == box:
+            return now
+        box = now
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still moving: {box}")
+
+
 def _no_faults(page: Page, console: list[str]) -> None:
     assert page.evaluate("window.__violations") == []
     assert console == []
@@ -64,7 +76,7 @@ def test_phone_popup_fits_and_zoom_buttons_stay_clear(page: Page, artifacts):
     page.locator("#map .area-label").click()
     popup = page.locator(".leaflet-popup")
     expect(popup).to_be_visible()
-    box = popup.bounding_box()
+    box = _settled(page, popup)
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375
     zoom = page.locator(".leaflet-control-zoom").bounding_box()
     apart = (box["x"] >= zoom["x"] + zoom["width"] or box["y"] >= zoom["y"] + zoom["height"]
