@@ -49,6 +49,8 @@ def valid_data(session, kind, creating=True) -> dict:
                 data[f.name] = "FR"
             case "ref" if f.required:
                 data[f.name] = forms.options(session, KINDS[f.ref])[0][0]
+    # A site's region is an ISO 3166-2 code, which no placeholder text is.
+    data.pop("region_code", None)
     if any(f.name == "source_id" for f in form.fields):
         # Words the report holds: a quote is refused unless its source's text has it.
         data["source_id"] = str(_report(session).id)
@@ -103,6 +105,8 @@ def test_every_kind_can_be_added_with_its_source(slug, session, editor_client):
     ("sites", "latitude", "123", "Enter 90 or less."),
     ("sites", "latitude", "north", "Enter a number, such as 48.5."),
     ("sites", "country_code", "XX", "unknown country code"),
+    ("sites", "region_code", "UA-99", "not a region code"),
+    ("sites", "region_code", "UA-51", "not a region of France"),
     ("stakeholders", "name", "", "required"),
     ("events", "happened_on", "21/02/2025", "use YYYY-MM-DD"),
     ("sites", "name", "port of odesa", "Another site has this"),

@@ -88,6 +88,12 @@ def test_json_and_duplicates_within_the_file(session, admin_client):
     rows = soup(preview).select("tbody tr")
     assert "The same as row 1" in rows[2].text
     assert _count(session, Site) == before
+    # A point needs its coordinates, in the import as in the form.
+    lost = {**site, "name": "Izmail port", "latitude": None, "longitude": None,
+            "precision": "point"}
+    preview = _upload(admin_client, json.dumps([lost]), kind="sites", name="sites.json")
+    assert preview.status_code == 422
+    assert "needs its coordinates" in soup(preview).select_one("tbody tr").text
 
 
 def test_unreadable_files_are_explained(session, admin_client):

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.plan.models import Asset, Deployment, Plan, Site
+from app.plan.vocab import Certainty, Precision, SiteBasis, SiteKind
 from tests.html import result_ids, soup
 
 QUERIES = [
@@ -17,6 +18,12 @@ QUERIES = [
     "basis=unnamed&country=UA",
     "q=odesa",
     "country=US",
+    "precision=country",
+    "precision=point&precision=region",
+    "as_of=2025-02-21",
+    "as_of=2025-02-21&country=US",
+    "as_of=2025-02-21&precision=country&kind=port",
+    "as_of=2025-02-20",
 ]
 
 
@@ -50,34 +57,79 @@ def test_asset_type_filter_keeps_sites_holding_such_assets(client, session):
     assert holding and geojson_ids(client, "asset_type=missile") == holding
 
 
-def test_every_site_with_coordinates_is_a_point_and_candidates_are_marked(client, session):
-    sites = session.scalars(select(Site)).all()
+def test_each_site_is_drawn_as_precisely_as_it_is_known(client, session):
+    sites = {s.id: s for s in session.scalars(select(Site))}
     features = {f["id"]: f for f in client.get("/sites.geojson").json()["features"]}
-    assert set(features) == {s.id for s in sites}
-    for site in sites:
+    assert set(features) == set(sites)
+    by_precision: dict[str, set[str]] = {}
+    for site in sites.values():
         feature = features[site.id]
-        if site.latitude is None:
-            assert feature["geometry"] is None
-        else:
+        props = feature["properties"]
+        assert props["precision"] == site.precision
+        by_precision.setdefault(site.precision, set()).add(site.name)
+        assert props["candidate"] == (site.basis == "candidate")
+        if site.precision in ("point", "near"):
             assert feature["geometry"] == {"type": "Point",
                                            "coordinates": [site.longitude, site.latitude]}
-        assert feature["properties"]["candidate"] == (site.basis == "candidate")
-    located = [s for s in sites if s.latitude is not None]
-    assert len(located) == 6 and all(s.basis == "candidate" for s in located)
+            assert props["area"] is None
+        else:
+            assert feature["geometry"] is None
+    # The six candidates are points; the four categories carrying the 30,000 troops are
+    # Ukraine, drawn from its shape; the US backstop's Eastern Europe is a region with no
+    # borders, noted at the map's edge.
+    assert len(by_precision["point"]) == 6
+    assert by_precision["country"] == {
+        "Ukrainian cities (none named)", "Ukrainian ports (none named)",
+        "Ukrainian critical infrastructure (none named)",
+        "Ukrainian nuclear power plants (none named)"}
+    for f in features.values():
+        if f["properties"]["precision"] == "country":
+            assert f["properties"]["area"] == {"level": "country", "code": "UA",
+                                               "name": "Ukraine", "shape": "UKR"}
+    east = next(f for f in features.values() if f["properties"]["precision"] == "region")
+    assert east["properties"]["area"] == {"level": "region", "code": None,
+                                          "name": "Eastern Europe", "shape": None}
+    assert set(by_precision) == {"point", "country", "region"}
 
 
-def test_map_lists_unplaced_sites_beside_the_map(client, session):
+def _site(session, name: str, **values) -> Site:
+    values["precision"] = Precision(values["precision"])
+    site = Site(key=name.lower().replace(" ", "-"), name=name, kind=SiteKind.CITY,
+                basis=SiteBasis.NAMED, certainty=Certainty.REPORTED, **values)
+    session.add(site)
+    session.flush()
+    return site
+
+
+def test_an_oblast_is_drawn_by_its_own_shape_and_near_is_a_point(client, session):
+    oblast = _site(session, "Somewhere in Odesa Oblast", precision="region", country_code="UA",
+                   region_code="UA-51")
+    near = _site(session, "Near Izmail", precision="near", country_code="UA",
+                 latitude=45.35, longitude=28.84)
+    poland = _site(session, "Somewhere in Poland", precision="country", country_code="PL")
+    us = _site(session, "Somewhere in the US", precision="country", country_code="US")
+    features = {f["id"]: f for f in client.get("/sites.geojson?basis=named").json()["features"]}
+    assert features[oblast.id]["properties"]["area"] == {
+        "level": "region", "code": "UA-51", "name": "Odesa Oblast", "shape": "Odessa"}
+    assert features[near.id]["geometry"]["coordinates"] == [28.84, 45.35]
+    assert features[near.id]["properties"]["precision_label"] == "Near a place"
+    assert features[poland.id]["properties"]["area"]["shape"] == "POL"
+    # Outside the boundaries the map holds: noted at its edge, not drawn.
+    assert features[us.id]["properties"]["area"]["shape"] is None
+
+
+def test_only_sites_of_unknown_location_are_left_off_the_map(client, session):
+    lost = _site(session, "Somewhere unreported", precision="unknown")
     page = soup(client.get("/map"))
-    placed = {int(tr["data-site"]) for tr in page.select("section.results table")[0]
-              .select("tr[data-site]")}
-    unplaced = {int(tr["data-site"]) for tr in page.select("section.results table")[1]
-                .select("tr[data-site]")}
-    with_coordinates = set(session.scalars(select(Site.id).where(Site.latitude.is_not(None))))
-    assert placed == with_coordinates
-    assert unplaced == set(session.scalars(select(Site.id).where(Site.latitude.is_(None))))
-    # Each placed row can be shown on the map; rows without coordinates cannot.
+    tables = page.select("section.results table")
+    placed = {int(tr["data-site"]) for tr in tables[0].select("tr[data-site]")}
+    unplaced = {int(tr["data-site"]) for tr in tables[1].select("tr[data-site]")}
+    assert unplaced == {lost.id}
+    assert placed == set(session.scalars(select(Site.id))) - {lost.id}
+    # Each placed row can be shown on the map; the unknown one cannot.
     assert {int(a["data-show-site"]) for a in page.select("[data-show-site]")} == placed
     assert page.select_one("#map[hx-preserve]") and page.select_one(".map-key")
+    assert client.get("/sites.geojson?q=unreported").json()["features"][0]["geometry"] is None
 
 
 def test_site_figures_sum_what_stands_there(client, session):
@@ -164,3 +216,31 @@ def test_geojson_is_in_the_api_docs_with_the_sites_filters(client):
     params = {p["name"] for p in spec["paths"]["/sites.geojson"]["get"]["parameters"]}
     assert {"country", "asset_type", "kind", "basis", "q", "page", "per_page"} <= params
     assert "/map" not in spec["paths"]
+
+
+# --- A country's sites: where it stands, and where its troops and assets would stand ---
+
+
+def test_brief_for_the_us_lists_where_its_jets_and_missiles_wait(client, session):
+    east = session.scalars(select(Site).where(Site.name.startswith("Eastern Europe"))).one()
+    page = soup(client.get("/brief?country=US"))
+    assert "No sites for this selection" not in page.text
+    assert {int(tr["data-site"]) for tr in page.select("tr[data-site]")} == {east.id}
+
+
+def test_country_filter_keeps_sites_hosting_its_assets_or_troops(client, session):
+    plan = session.scalars(select(Plan)).first()
+    odesa = session.scalars(select(Site).where(Site.name == "Port of Odesa")).one()
+    session.add(Deployment(key="fr-odesa", plan_id=plan.id, country_code="FR", role="Guard",
+                           stage="floated", sites=[odesa]))
+    session.flush()
+    east = session.scalar(select(Site.id).where(Site.name.startswith("Eastern Europe")))
+    assert result_ids(client.get("/sites?country=US"), "sites") == {east}
+    assert geojson_ids(client, "country=US") == {east}
+    assert geojson_ids(client, "country=FR") == {odesa.id}
+    # The host still counts: every Ukrainian site, Odesa among them, once.
+    ua = set(session.scalars(select(Site.id).where(Site.country_code == "UA")))
+    assert geojson_ids(client, "country=UA") == ua
+    # The facet counts the same sites its filter keeps.
+    label = soup(client.get("/sites")).select_one("input[name=country][value=US]")
+    assert label is not None and "1" in label.find_parent("label").text

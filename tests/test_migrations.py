@@ -1,16 +1,19 @@
 """Alembic owns the schema: up to head and back down to base, and head matches the models."""
 
 import hashlib
+from datetime import date
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import JSON, bindparam, column, inspect, select, table, text
+from sqlalchemy.orm import Session
 
 from app import migrate
 from app.config import get_settings
 from app.db import get_engine
-from app.plan.models import Base
+from app.history import asof
+from app.plan.models import Base, Site
 from tests.databases import BACKENDS, fresh_database, seeded_database
 
 
@@ -166,3 +169,114 @@ def test_the_commands_take_the_revision_as_the_readme_writes_it(tmp_path, monkey
 def _at(engine) -> str | None:
     with engine.connect() as conn:
         return migrate.current(conn)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sites_get_the_precision_their_values_show(backend, tmp_path_factory):
+    with fresh_database(backend, tmp_path_factory) as url:
+        engine = get_engine(url)
+        migrate.upgrade(engine, "f5_throttle_scopes")
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO country (code, name, nato, eu) VALUES ('UA', 'Ukraine', false, "
+                "false)")
+            for i, (key, country, lat, lon) in enumerate([
+                    ("port", "'UA'", 46.5, 30.75), ("cities", "'UA'", None, None),
+                    ("eastern-europe", "NULL", None, None), ("nowhere", "NULL", None, None)],
+                    start=1):
+                conn.exec_driver_sql(
+                    "INSERT INTO site (id, key, name, kind, basis, certainty, country_code, "
+                    "latitude, longitude, version, created_at, updated_at) VALUES "
+                    f"({i}, '{key}', '{key}', 'city', 'unnamed', 'reported', {country}, "
+                    f"{lat or 'NULL'}, {lon or 'NULL'}, 1, '2025-02-21', '2025-02-21')")
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT key, precision, region_code, region_name FROM site ORDER BY id").all()
+        assert [tuple(r) for r in rows] == [
+            ("port", "point", None, None), ("cities", "country", None, None),
+            ("eastern-europe", "region", None, "Eastern Europe"),
+            ("nowhere", "unknown", None, None)]
+        migrate.downgrade(engine, "f5_throttle_scopes")
+        columns = {c["name"] for c in inspect(engine).get_columns("site")}
+        assert "precision" not in columns and "latitude" in columns
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM site").scalar() == 4
+        engine.dispose()
+
+
+
+def _site_snapshot(row_id: int, key: str, country: str | None, lat: float | None) -> dict:
+    """A site as the history recorded it before sites had a precision."""
+    return {"id": row_id, "key": key, "name": key, "kind": "city", "basis": "unnamed",
+            "certainty": "reported", "country_code": country, "latitude": lat,
+            "longitude": None if lat is None else 30.75, "note": None}
+
+
+def _revisions(conn) -> dict[tuple, dict]:
+    """Every snapshot, by (kind, row id, change id, "before" or "after")."""
+    revision = table("revision", column("change_id"), column("subject_type"),
+                     column("subject_id"), column("before", JSON), column("after", JSON))
+    out = {}
+    for change_id, subject, subject_id, before, after in conn.execute(select(revision)):
+        for side, data in (("before", before), ("after", after)):
+            if data is not None:
+                out[(subject, subject_id, change_id, side)] = data
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_recorded_sites_get_the_precision_their_values_show(backend, tmp_path_factory):
+    sites = [_site_snapshot(1, "port", "UA", 46.5), _site_snapshot(2, "cities", "UA", None),
+             _site_snapshot(3, "eastern-europe", None, None),
+             _site_snapshot(4, "nowhere", None, None)]
+    located_later = {**sites[1], "latitude": 50.45, "longitude": 30.52}
+    asset = {"id": 1, "key": "a", "asset_type": "drone", "site_id": 1}
+    history = [(1, "site", s["id"], None, s) for s in sites]
+    # (The asset comes after the days viewed below, which would need all of its fields.)
+    history += [(2, "site", 2, sites[1], located_later), (3, "asset", 1, None, asset)]
+    insert_revision = text(
+        "INSERT INTO revision (change_id, subject_type, subject_id, action, before, after) "
+        "VALUES (:c, :s, :i, :a, :before, :after)").bindparams(
+            bindparam("before", type_=JSON), bindparam("after", type_=JSON))
+    with fresh_database(backend, tmp_path_factory) as url:
+        engine = get_engine(url)
+        migrate.upgrade(engine, "f5_throttle_scopes")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO country (code, name, nato, eu) VALUES "
+                                 "('UA', 'Ukraine', false, false)")
+            for change_id, at in ((1, "2025-02-21 12:00:00"), (2, "2025-02-28 12:00:00"),
+                                  (3, "2025-03-05 12:00:00")):
+                conn.execute(text(
+                    "INSERT INTO change (id, at, recorded_at, actor, action, summary) VALUES "
+                    "(:id, :at, :at, 'seed', 'seed', 'Recorded')"), {"id": change_id, "at": at})
+            for change_id, subject, subject_id, before, after in history:
+                conn.execute(insert_revision, {
+                    "c": change_id, "s": subject, "i": subject_id,
+                    "a": "update" if before else "create", "before": before, "after": after})
+            recorded = _revisions(conn)
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            now = _revisions(conn)
+        assert {k: v.get("precision") for k, v in now.items()} == {
+            ("site", 1, 1, "after"): "point", ("site", 2, 1, "after"): "country",
+            ("site", 3, 1, "after"): "region", ("site", 4, 1, "after"): "unknown",
+            ("site", 2, 2, "before"): "country", ("site", 2, 2, "after"): "point",
+            ("asset", 1, 3, "after"): None}
+        assert now[("asset", 1, 3, "after")] == asset  # other kinds untouched
+        assert now[("site", 3, 1, "after")]["region_name"] == "Eastern Europe"
+        assert all({"region_code", "region_name"} <= set(data)
+                   for (kind, *_), data in now.items() if kind == "site")
+        # The past reads as the present does: on the first day, the site located a week
+        # later was a country-level category, not a site of unknown location.
+        with Session(engine) as live:
+            for day, expected in ((date(2025, 2, 22), {1: "point", 2: "country"}),
+                                  (date(2025, 3, 1), {1: "point", 2: "point"})):
+                _, past = asof.view(live, day)
+                with past:
+                    shown = dict(past.execute(select(Site.id, Site.precision)).all())
+                assert shown == {**expected, 3: "region", 4: "unknown"}
+        migrate.downgrade(engine, "f5_throttle_scopes")  # and back as they were recorded
+        with engine.connect() as conn:
+            assert _revisions(conn) == recorded
+        engine.dispose()

@@ -2,6 +2,11 @@
 
 The map page, its table and `/sites.geojson` select sites with the sites list's own filter
 (`kinds.SITES.filters`), so the map and the list cannot disagree.
+
+A site is drawn as precisely as its location is known: a point (exact, or near a place), or
+the country or region it stands for. A region with no borders of its own ("Eastern Europe")
+is not given any: the map notes it at its edge. Only a site whose location is unknown is
+left off the map.
 """
 
 from dataclasses import dataclass, field
@@ -10,11 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.browse import queries
-from app.plan import kinds
+from app.plan import kinds, places
 from app.plan.filters import BaseFilters
 from app.plan.models import Asset, Citation, Deployment, Site
 from app.plan.quantities import Range, format_date, format_range, total
-from app.plan.vocab import SiteBasis, country_name
+from app.plan.vocab import Precision, SiteBasis, country_name
 
 #: The most sites one map draws; the page says so when a filter matches more.
 MAP_LIMIT = 500
@@ -29,7 +34,29 @@ class SitePoint:
 
     @property
     def located(self) -> bool:
-        return self.site.latitude is not None and self.site.longitude is not None
+        """Whether the site is drawn as a point."""
+        return (self.site.precision in (Precision.POINT, Precision.NEAR)
+                and self.site.latitude is not None and self.site.longitude is not None)
+
+    @property
+    def area(self) -> places.Area | None:
+        """The country or region the site stands for, when it is known no closer."""
+        s = self.site
+        return places.area(s.precision, s.country_code, s.region_code, s.region_name)
+
+    @property
+    def placed(self) -> bool:
+        """Whether the map shows the site: as a point, an area, or a note at its edge."""
+        return self.located or self.area is not None
+
+    @property
+    def where(self) -> str:
+        """Where the site is, as far as it is known, in words."""
+        if self.area is not None:
+            return self.area.name
+        if self.located:
+            return f"{self.site.latitude:g}, {self.site.longitude:g}"
+        return "location unknown"
 
     @property
     def candidate(self) -> bool:
@@ -115,6 +142,12 @@ def feature(point: SitePoint) -> dict[str, Any]:
             "basis": str(site.basis),
             "basis_label": site.basis.label,
             "candidate": point.candidate,
+            "precision": str(site.precision),
+            "precision_label": site.precision.label,
+            # The country or region drawn for the site: `shape` names it in the vendored
+            # boundaries, or is null for an area noted at the map's edge.
+            "area": point.area.as_json() if point.area else None,
+            "where": point.where,
             "country": site.country_code,
             "country_name": country_name(site.country_code) if site.country_code else None,
             # This site's own troops; contingents shared with other sites are listed with

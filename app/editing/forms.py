@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     ValidationError,
     create_model,
+    model_validator,
 )
 from sqlalchemy import (
     Boolean,
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.evidence import claims, quotes
 from app.history.record import COLLECTIONS, UNRECORDED
-from app.plan import text
+from app.plan import places, text
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Source
 from app.plan.vocab import CountryCode, vocab_value
@@ -111,8 +112,10 @@ def _field(kind: Kind, column) -> FormField:
         target = _kind_of_table(fk.column.table.name).slug
         return FormField(name, label, "ref", required, ref=target)
     if isinstance(type_, Enum):
-        return FormField(name, label, "vocab", required or column.default is not None,
-                         vocab=type_.enum_class)
+        rule = (kind.inferred or {}).get(name)
+        return FormField(name, label, "vocab", not rule and (required or column.default
+                                                             is not None),
+                         vocab=type_.enum_class, hint=rule)
     if isinstance(type_, DateTime):
         return FormField(name, label, "datetime", required, hint="YYYY-MM-DD HH:MM, in UTC")
     if isinstance(type_, Date):
@@ -224,9 +227,14 @@ def _model(kind: Kind, fields: list[FormField], creating: bool) -> type[BaseMode
         elif f.required:
             definitions[f.name] = (_type(f), ...)
         else:
-            definitions[f.name] = (_type(f) | None, None)
+            definitions[f.name] = (_type(f) | None, Field(None, description=(
+                kind.inferred or {}).get(f.name)))
     name = "".join(p.title() for p in kind.singular.split()) + ("New" if creating else "Edit")
-    return create_model(name, __base__=FormData, **definitions)
+    # Values sent are settled first, so the form, the API and the import infer alike.
+    settle = kind.settle and model_validator(mode="before")(
+        lambda cls, data: kind.settle(dict(data)) if isinstance(data, Mapping) else data)
+    return create_model(name, __base__=FormData, **definitions,
+                        __validators__={"settle": settle} if settle else None)
 
 
 def form_for(kind: Kind, creating: bool = False) -> Form:
@@ -336,6 +344,7 @@ def check(session: Session, form: Form, data: dict[str, Any],
             if data.get(f.name) is not None and data.get(high) is not None \
                     and data[f.name] > data[high]:
                 errors[high] = "The upper figure cannot be below the lower one."
+    errors.update({k: v for k, v in places.problems(data).items() if k not in errors})
     if data.get("cited_in_id") is not None and data["cited_in_id"] == row_id:
         errors["cited_in_id"] = "A source cannot be known through itself."
     if "source_id" not in errors:

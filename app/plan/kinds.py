@@ -3,7 +3,7 @@ filter dimensions, search fields, related sections. Lists, facets, detail pages,
 the API are built from these declarations by one set of queries, routes and templates.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, case, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.plan import columns as c
+from app.plan import places
 from app.plan.filters import BaseFilters, Dim, filter_model
 from app.plan.models import (
     Asset,
@@ -39,6 +40,7 @@ from app.plan.vocab import (
     ForceLevelKind,
     Position,
     Posture,
+    Precision,
     Reliability,
     SiteBasis,
     SiteKind,
@@ -68,6 +70,10 @@ class Kind:
     listing: str = "rows/_table.html"  # the template that shows a page of rows
     dated: ColumnElement | None = None  # filterable by a date range (`since`, `until`)
     views: Sequence[tuple[str, str]] = ()  # other pages showing these rows: (label, path)
+    # Fields worked out from the row's other values when not given (name -> the rule, as
+    # documented), and what fills them in and writes values in their one form, on input.
+    inferred: Mapping[str, str] | None = None
+    settle: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def subject_type(self) -> str:
@@ -285,18 +291,24 @@ SITES = Kind(
         c.vocab("kind", "Kind", SiteKind, sort=Site.kind, ordered=False),
         c.vocab("basis", "Basis", SiteBasis, sort=Site.basis),
         c.country("country", "Country", "country_code", sort=Site.country_code),
+        c.vocab("precision", "Location known to", Precision, sort=Site.precision),
+        c.text("region_code", "Region (ISO 3166-2)", in_table=False),
+        c.text("region_name", "Region name", in_table=False),
         c.number("latitude", "Latitude"),
         c.number("longitude", "Longitude"),
         c.text("note", "Note"),
         *_fact(Site),
     ],
-    dims=[Dim("country", "Country", column=Site.country_code),
+    dims=[Dim("country", "Country (host, or of troops or assets there)",
+              pairs=places.site_countries),
           Dim("asset_type", "Asset type", AssetType, pairs=_site_asset_types),
           Dim("kind", "Kind", SiteKind, column=Site.kind),
-          Dim("basis", "Basis", SiteBasis, column=Site.basis)],
+          Dim("basis", "Basis", SiteBasis, column=Site.basis),
+          Dim("precision", "Location known to", Precision, column=Site.precision)],
     search=[Site.name, Site.note, Site.kind],
     default_sort="name",
     unique=("name", "country_code"),
+    inferred={"precision": places.PRECISION_RULE}, settle=places.settle,
     views=[("Map", "/map")],
     related=[
         c.Related("Deployments", "deployments", lambda s: Deployment.id.in_(

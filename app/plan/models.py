@@ -26,6 +26,7 @@ from app.plan.vocab import (
     ForceLevelKind,
     Position,
     Posture,
+    Precision,
     Rank,
     Reliability,
     SiteBasis,
@@ -271,6 +272,12 @@ class Site(Fact, Base):
     kind: Mapped[SiteKind] = mapped_column(vocab(SiteKind))
     basis: Mapped[SiteBasis] = mapped_column(vocab(SiteBasis))
     country_code: Mapped[country_fk]
+    precision: Mapped[Precision] = mapped_column(vocab(Precision), default=Precision.UNKNOWN,
+                                                 server_default=Precision.UNKNOWN.value)
+    # ISO 3166-2 (UA-51, Odesa oblast); a region without borders of its own ("Eastern
+    # Europe") has only a name.
+    region_code: Mapped[str | None] = mapped_column(String(10))
+    region_name: Mapped[str | None] = mapped_column(String(200))
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     note: Mapped[str | None] = mapped_column(Text)

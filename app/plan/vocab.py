@@ -60,6 +60,17 @@ class SiteBasis(Vocab):
     CANDIDATE = ("candidate", "Candidate, not named in reporting")
 
 
+class Precision(Vocab):
+    """How precisely a site's location is known, coded as ACLED and UCDP code where an
+    event happened: a point, near a place, a region (an oblast), a country, or not at all."""
+
+    POINT = ("point", "Exact point")
+    NEAR = ("near", "Near a place")
+    REGION = ("region", "Region or oblast")
+    COUNTRY = ("country", "Country")
+    UNKNOWN = ("unknown", "Unknown")
+
+
 class Status(Vocab):
     """Where a plan stands."""
 

@@ -1,7 +1,7 @@
 """a full-text index of every row of plan data: documents, and each database's own index
 
 Revision ID: i8_search_index
-Revises: g6_revision_version
+Revises: h7_site_precision
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i8_search_index"
-down_revision: str | None = "g6_revision_version"
+down_revision: str | None = "h7_site_precision"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
