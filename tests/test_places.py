@@ -52,7 +52,7 @@ def test_the_api_takes_and_returns_precision_and_region(session, editor_client):
     assert "needs its coordinates" in messages["latitude"]
     bad = editor_client.post("/api/v1/sites", json={**body, "name": "Third",
                                                     "precision": "somewhere"})
-    assert bad.status_code == 422 and "choose from point, near" in bad.text
+    assert bad.status_code == 422 and "choose from point (Exact point), near" in bad.text
 
 
 def test_csv_carries_precision_and_region(client):

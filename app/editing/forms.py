@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.editing.messages import plain_message
 from app.evidence import claims, quotes
 from app.history.record import COLLECTIONS, UNRECORDED
 from app.plan import places, text
@@ -268,39 +269,6 @@ def raw_values(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[f.name] = values[-1] if values else None
     return out
-
-
-#: Pydantic's messages are written for programmers; a form says what to type instead.
-PLAIN = {
-    "missing": "This field is required.",
-    "int_parsing": "Enter a whole number, such as 250.",
-    "int_from_float": "Enter a whole number, such as 250.",
-    "float_parsing": "Enter a number, such as 48.5.",
-    "finite_number": "Enter a number, such as 48.5.",
-    "greater_than_equal": "Enter {ge:,} or more.",
-    "less_than_equal": "Enter {le:,} or less.",
-    "greater_than": "Enter a number above {gt:,}.",
-    "string_too_long": "Use at most {max_length:,} characters.",
-    "too_long": "Use at most {max_length:,} characters.",
-    "list_type": "Choose from the list.",
-}
-
-
-def plain_message(issue: dict[str, Any]) -> str:
-    """Pydantic's message, said to the person filling in a form (every form of the app:
-    rows, accounts, tokens)."""
-    if issue["type"] == "string_too_short":
-        least = (issue.get("ctx") or {}).get("min_length", 1)
-        return PLAIN["missing"] if least == 1 else f"Use at least {least:,} characters."
-    template = PLAIN.get(issue["type"])
-    if template is None:
-        return issue["msg"].removeprefix("Value error, ")
-    context = {k: int(v) if isinstance(v, float) and v.is_integer() else v
-               for k, v in issue.get("ctx", {}).items()}
-    try:
-        return template.format(**context)
-    except (KeyError, ValueError):  # a context this wording does not expect
-        return issue["msg"].removeprefix("Value error, ")
 
 
 def parse(form: Form, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, str]]:

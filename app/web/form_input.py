@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from app.editing.forms import plain_message
+from app.editing.messages import plain_message
 
 Errors = dict[str, str]
 M = TypeVar("M", bound=BaseModel)
