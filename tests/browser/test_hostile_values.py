@@ -121,10 +121,15 @@ def fit(value: str, longest: int | None) -> str:
     return value
 
 
+#: Text fields that take codes of a set form, refused unless they are one (a test of their
+#: own covers that): no payload can be saved in them.
+CODES = {"region_code"}
+
+
 def text_fields(kind: Kind) -> list[forms.FormField]:
     """The text fields a payload goes in; a quote must stand in its source's text."""
     return [f for f in forms.form_for(kind, creating=True).fields
-            if f.widget in ("text", "textarea") and f.name != "quote"]
+            if f.widget in ("text", "textarea") and f.name not in {"quote", *CODES}]
 
 
 @dataclass
