@@ -227,7 +227,7 @@ def test_overview(client):
         .select_one(".position-opposes").text
     assert "Keir Starmer" in boards["On the reassurance force"].select_one(".position-leads").text
     assert len(page.select("#h-events ~ ol li")) == 5
-    assert "Data last updated" in page.select_one("footer").text
+    assert "Data last edited" in page.select_one("footer").text
 
 
 def test_overview_narrowed_to_a_country(client, htmx):
@@ -380,3 +380,10 @@ def test_the_gap_is_only_stated_between_exact_figures():
     assert gap(levels(Range(30_000, 30_000), Range(None, 200_000))) is None
     assert gap(levels(Range(30_000, 30_000), Range())) is None
     assert gap([Headline("Proposed", Range(1, 1), "")]) is None
+
+
+def test_the_age_of_the_data_on_a_past_date(client):
+    before = soup(client.get("/?as_of=2025-02-20")).select_one("#data-age").text
+    assert "No source recorded by 20 Feb 2025." in " ".join(before.split())
+    after = soup(client.get("/assets?as_of=2025-02-22")).select_one("#data-age").text
+    assert "Newest source by 22 Feb 2025: 21 Feb 2025" in " ".join(after.split())
