@@ -5,10 +5,11 @@
 // popup on narrow ones. The page is complete without this script: every site is in the
 // tables beside the map.
 (() => {
+  const placeNames = window.PeaceplanPlaceNames;  // static/map-names.js
   const UKRAINE = [[44.2, 22.0], [52.5, 40.3]];
   const WIDE = window.matchMedia("(min-width: 900px)");
   let boundaries = null;  // fetched once per page
-  let state = null;  // {map, markers: Map(id -> layer), layer, src, bounds, topo}
+  let state = null;  // {map, markers: Map(id -> layer), layer, src, bounds, topo, places}
 
   function loadBoundaries() {
     boundaries ??= Promise.all([
@@ -128,12 +129,17 @@
       panel.dataset.site = id;
       return;
     }
-    const width = state.map.getContainer().clientWidth;
+    // A narrow map holds the popup below the zoom buttons and the note, so none covers another.
+    const container = state.map.getContainer();
+    const frame = container.getBoundingClientRect();
+    const below = Math.max(0, ...[...container.querySelectorAll(".leaflet-top .leaflet-control")]
+      .map((c) => c.getBoundingClientRect().bottom - frame.top));
+    const width = container.clientWidth;
     L.popup({
-      maxWidth: Math.min(280, width - 120),
-      minWidth: Math.min(160, width - 120),
-      maxHeight: Math.max(160, state.map.getContainer().clientHeight - 60),
-      autoPanPaddingTopLeft: [56, 10],
+      maxWidth: Math.min(280, width - 70),
+      minWidth: Math.min(160, width - 70),
+      maxHeight: Math.max(120, container.clientHeight - below - 70),
+      autoPanPaddingTopLeft: [10, below + 8],
       autoPanPaddingBottomRight: [10, 10],
     }).setLatLng(latlng).setContent(details(features)).openOn(state.map);
   }
@@ -182,9 +188,13 @@
       icon: L.divIcon({ className: "area-label", html: "", iconSize: null }),
       title: label, alt: label, keyboard: true,
     }).addTo(layer);
-    marker.getElement().textContent = `${area.name} · ${sitesText(features)}`;
-    marker.getElement().setAttribute("role", "button");
-    marker.getElement().setAttribute("aria-label", label);
+    const tag = marker.getElement();
+    tag.textContent = `${area.name} · ${sitesText(features)}`;
+    // Leaflet places an icon's corner on its point and owns its transform: centre it here.
+    tag.style.marginLeft = `${-tag.offsetWidth / 2}px`;
+    tag.style.marginTop = `${-tag.offsetHeight / 2}px`;
+    tag.setAttribute("role", "button");
+    tag.setAttribute("aria-label", label);
     const open = (event) => choose(features, event?.latlng ?? centre, areaKey(area));
     shape.on("click", open);
     pressable(marker, () => open());
@@ -193,7 +203,8 @@
   }
 
   function drawNotes(noted) {
-    // A region without borders of its own is not given any: it is noted at the edge.
+    // A region without borders of its own is not given any: it is noted at the edge, one
+    // line per site: its name (which opens it like a marker) and what is based there.
     state.notes?.remove();
     if (!noted.length) return;
     const Note = L.Control.extend({
@@ -207,13 +218,13 @@
           const ul = el("ul");
           for (const f of features) {
             const li = el("li");
-            const button = el("button", f.properties.name, { type: "button", class: "link-button" });
+            li.append(el("a", f.properties.name, { href: `#site-${f.id}`, "data-show-site": String(f.id) }));
             const what = f.properties.assets.map((a) => a.label).join(", ");
-            button.addEventListener("click", () => choose([f], state.map.getCenter(), `note-${f.id}`));
-            li.append(button);
-            if (what) li.append(el("span", `: ${what}`));
+            if (what) li.append(`: ${what}`);
             ul.append(li);
-            state.markers.set(String(f.id), { open: () => button.click(), latlng: null });
+            state.markers.set(String(f.id), {
+              open: () => choose([f], state.map.getCenter(), `note-${f.id}`), latlng: null,
+            });
           }
           box.append(ul);
         }
@@ -254,11 +265,13 @@
       placed.push([lat, lon]);
     }
     cluster.addTo(state.layer);
+    cluster.on("animationend spiderfied unspiderfied", laterDeclutter);
     state.cluster = cluster;
     let bounds = placed.length ? L.latLngBounds(placed).pad(0.4) : null;
     for (const b of areaBounds) bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
     state.bounds = bounds ?? L.latLngBounds(UKRAINE);
     fit();
+    declutter();
     const drawn = placed.length + all.reduce((n, g) => n + g.features.length, 0);
     announce(`Map shows ${drawn} site${drawn === 1 ? "" : "s"}.`);
     showFromHash();
@@ -302,14 +315,29 @@
   }
 
   function placeLabels(map, places) {
-    // Names for orientation sit in a pane below the sites' markers and take no clicks.
+    // Names for orientation sit in a pane below the sites' markers and take no clicks. The
+    // element is the place's dot; its name hangs to one side, where declutter() puts it.
     map.createPane("places").classList.add("places-pane");
-    for (const place of places) {
-      L.marker([place.lat, place.lng], {
+    map.on("zoomend moveend popupopen popupclose resize", laterDeclutter);
+    return places.map((place) => {
+      const marker = L.marker([place.lat, place.lng], {
         pane: "places", interactive: false, keyboard: false,
-        icon: L.divIcon({ className: `place place-${place.kind}`, html: "", iconSize: null }),
-      }).addTo(map).getElement().textContent = place.name;
-    }
+        icon: L.divIcon({ className: `place place-${place.kind}`, html: "", iconSize: [0, 0] }),
+      }).addTo(map);
+      const name = el("span", place.name, { class: "place-name" });
+      marker.getElement().append(name);
+      return { marker, name };
+    });
+  }
+
+  function declutter() {
+    if (state?.places) placeNames.declutter(state.map, state.places);
+  }
+
+  let pending = 0;
+  function laterDeclutter() {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(declutter);
   }
 
   function refresh() {
@@ -322,11 +350,12 @@
         zoomSnap: 0.25, scrollWheelZoom: false, attributionControl: false, minZoom: 3, maxZoom: 12,
       });
       map.fitBounds(UKRAINE);
-      state = { map, markers: new Map(), layer: null, src: null, bounds: null, topo: null };
+      const fresh = { map, markers: new Map(), layer: null, src: null, bounds: null, topo: null, places: null };
+      state = fresh;
       state.loaded = loadBoundaries().then((data) => {
         boundaryLayers(map, data);
-        placeLabels(map, data[2]);
-        state.topo = data;
+        fresh.places = placeLabels(map, data[2]);
+        fresh.topo = data;
       });
     }
     const src = source.dataset.src;

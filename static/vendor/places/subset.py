@@ -11,7 +11,9 @@ under its usual English name.
 import json
 import sys
 
-#: (GeoNames name, country, admin2 code, name shown, kind)
+#: (GeoNames name, country, admin2 code, name shown, kind), most important first: the map
+#: keeps the earlier of two names that would overlap. Kyiv, the neighbours' capitals, then
+#: Ukraine's cities and ports by their pre-war population, largest first.
 WANTED = [
     ("Kyiv", "UA", "", "Kyiv", "capital"),
     ("Chisinau", "MD", "", "Chișinău", "capital"),
@@ -21,28 +23,28 @@ WANTED = [
     ("Moscow", "RU", "", "Moscow", "capital"),
     ("Budapest", "HU", "", "Budapest", "capital"),
     ("Bratislava", "SK", "", "Bratislava", "capital"),
-    ("Lviv", "UA", "4606", "Lviv", "city"),
     ("Kharkiv", "UA", "6312", "Kharkiv", "city"),
+    ("Odesa", "UA", "5110", "Odesa", "port"),
     ("Dnipro", "UA", "1202", "Dnipro", "city"),
+    ("Donetsk", "UA", "1408", "Donetsk", "city"),
     ("Zaporizhzhya", "UA", "2306", "Zaporizhzhia", "city"),
+    ("Lviv", "UA", "4606", "Lviv", "city"),
+    ("Mykolayiv", "UA", "4806", "Mykolaiv", "port"),
+    ("Sevastopol", "UA", "", "Sevastopol", "port"),
+    ("Luhansk", "UA", "4406", "Luhansk", "city"),
     ("Vinnytsya", "UA", "0502", "Vinnytsia", "city"),
-    ("Zhytomyr", "UA", "1804", "Zhytomyr", "city"),
-    ("Rivne", "UA", "5606", "Rivne", "city"),
+    ("Simferopol", "UA", "0116", "Simferopol", "city"),
+    ("Kherson", "UA", "6510", "Kherson", "port"),
+    ("Poltava", "UA", "5308", "Poltava", "city"),
     ("Chernihiv", "UA", "7410", "Chernihiv", "city"),
     ("Sumy", "UA", "5908", "Sumy", "city"),
-    ("Poltava", "UA", "5308", "Poltava", "city"),
+    ("Zhytomyr", "UA", "1804", "Zhytomyr", "city"),
+    ("Rivne", "UA", "5606", "Rivne", "city"),
     ("Kropyvnytskyi", "UA", "3504", "Kropyvnytskyi", "city"),
-    ("Donetsk", "UA", "1408", "Donetsk", "city"),
-    ("Luhansk", "UA", "4406", "Luhansk", "city"),
-    ("Simferopol", "UA", "0116", "Simferopol", "city"),
-    ("Odesa", "UA", "5110", "Odesa", "port"),
+    ("Izmayil", "UA", "5108", "Izmail", "port"),
     ("Chornomors’k", "UA", "5110", "Chornomorsk", "port"),
     ("Pivdenne", "UA", "5110", "Pivdennyi (Yuzhne)", "port"),
-    ("Mykolayiv", "UA", "4806", "Mykolaiv", "port"),
-    ("Kherson", "UA", "6510", "Kherson", "port"),
-    ("Izmayil", "UA", "5108", "Izmail", "port"),
     ("Reni", "UA", "5108", "Reni", "port"),
-    ("Sevastopol", "UA", "", "Sevastopol", "port"),
 ]
 
 
