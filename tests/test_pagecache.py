@@ -98,3 +98,45 @@ def test_a_request_with_an_api_token_is_neither_cached_nor_tagged(client, sessio
     client.get(FILTER)
     page = client.get(FILTER, headers={"Authorization": "Bearer pp_anything"})
     assert page.status_code == 200 and "etag" not in page.headers
+
+
+def test_a_burst_of_identical_cold_requests_renders_once(monkeypatch):
+    """Sixteen requests for an address no one has asked for at this data version: the first
+    builds the page and the others wait for it, rather than sixteen renders at once."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from app.caching import pages
+    from app.caching.stamp import Version
+
+    async def version(_app):
+        return Version(1, datetime(2026, 1, 1, tzinfo=UTC))
+
+    monkeypatch.setattr(pages, "_version", version)
+    renders = []
+
+    async def route(scope, receive, send):
+        renders.append(scope["path"])
+        await asyncio.sleep(0.05)  # a slow render: the others arrive meanwhile
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"the page"})
+
+    cache = pages.PageCache(route, paths=re.compile(r"^/"), private_cookies=())
+
+    async def app(scope, receive, send):  # as Starlette would call it, naming its app
+        await cache({**scope, "app": None}, receive, send)
+
+    async def burst(path: str, n: int) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            return await asyncio.gather(*(c.get(path) for _ in range(n)))
+
+    answers = asyncio.run(burst("/assets", 16))
+    assert [a.text for a in answers] == ["the page"] * 16
+    assert renders == ["/assets"]
+    # Another address is built on its own.
+    asyncio.run(burst("/sites", 2))
+    assert renders == ["/assets", "/sites"]

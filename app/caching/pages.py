@@ -14,6 +14,7 @@ ETag; a response that sets a cookie or says `Cache-Control: private` or `no-stor
 neither kept nor tagged.
 """
 
+import asyncio
 import hashlib
 import inspect
 import re
@@ -59,6 +60,9 @@ class PageCache:
         self.private_cookies = frozenset(private_cookies)
         self.max_body = max_body
         self.store = LRU(max_bytes)
+        # Responses being built, by key: a request for one waits for it rather than
+        # building it again (right after a write, every visitor asks for a page at once).
+        self.building: dict[tuple, asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (scope["type"] != "http" or scope["method"] != "GET"
@@ -85,10 +89,21 @@ class PageCache:
         gzip = "gzip" in headers.get("accept-encoding", "")
         key = (version, address, gzip)
         kept = self.store.get(key)
+        if kept is None and (pending := self.building.get(key)) is not None:
+            await pending.wait()
+            kept = self.store.get(key)
         if kept is not None:
             await _send(send, 200, *kept)
             return
-        await self.app(scope, receive, self._keeping(send, key, etag))
+        if key in self.building:  # built, but not kept (too big, not a 200): build our own
+            await self.app(scope, receive, self._keeping(send, key, etag))
+            return
+        self.building[key] = done = asyncio.Event()
+        try:
+            await self.app(scope, receive, self._keeping(send, key, etag))
+        finally:
+            del self.building[key]
+            done.set()
 
     def _private(self, cookie_header: str | None) -> bool:
         if not cookie_header or not self.private_cookies:
