@@ -80,10 +80,17 @@ document.addEventListener("htmx:historyRestore", markCurrentQuote);
 for (const button of document.querySelectorAll("button[data-collapses]")) {
   const target = document.getElementById(button.dataset.collapses);
   if (!target) continue;
-  button.addEventListener("click", () => {
-    const open = button.getAttribute("aria-expanded") !== "true";
+  const show = (open) => {
     button.setAttribute("aria-expanded", String(open));
     target.classList.toggle("open", open);
+  };
+  button.addEventListener("click", () => show(button.getAttribute("aria-expanded") !== "true"));
+  // Escape folds it again and gives focus back to its button, as a disclosure menu does.
+  target.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || button.getAttribute("aria-expanded") !== "true") return;
+    if (getComputedStyle(button).display === "none") return;  // wide screen: never folded
+    show(false);
+    button.focus();
   });
 }
 

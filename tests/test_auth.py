@@ -311,3 +311,29 @@ def test_a_session_ends_at_its_absolute_lifetime(client, session):
     session.execute(update(UserSession).values(
         created_at=utcnow() - users.SESSION_LIFETIME - timedelta(minutes=1)))
     assert soup(client.get("/")).select_one("#signed-in-user") is None
+
+
+def test_signing_in_and_out_leaves_the_data_version_alone(new_client, session):
+    """A session is not plan data: signing in or out neither dates the data anew nor
+    empties every cache."""
+    from app.caching import stamp
+    from app.plan.vocab import Role
+    from tests.conftest import sign_in
+    from tests.factories import make_user
+
+    make_user(session, "vera", role=Role.VIEWER)
+    session.commit()
+    before = stamp.current(session)
+    client = new_client()
+    sign_in(client, "vera")
+    assert client.post("/logout", follow_redirects=False).status_code == 303
+    session.expire_all()
+    assert stamp.current(session) == before
+
+
+def test_a_page_not_found_still_shows_who_is_signed_in(editor_client):
+    from tests.html import soup
+
+    page = soup(editor_client.get("/no-such-page"))
+    assert page.select_one("#signed-in-user").text == "editor"
+    assert not page.select_one('a[href^="/login"]')

@@ -4,6 +4,7 @@ no figure changed without its source, through every way in."""
 import csv
 import hashlib
 import io
+import re
 from datetime import date
 from types import SimpleNamespace
 
@@ -397,3 +398,10 @@ def test_a_claim_added_later_is_not_in_the_view_of_an_earlier_date(session, clie
     assert len(now.select("#figure-troops + .table-wrap tbody tr")) == 4
     assert len(then.select("#figure-troops + .table-wrap tbody tr")) == 3
     assert not then.select("#claims-h .badge.disputed")
+
+
+def test_a_source_text_names_the_rows_citing_it_not_their_ids(client):
+    page = soup(client.get("/sources/1"))
+    marks = [a.text for a in page.select("sup.cited-by a")]
+    assert marks and not any(re.fullmatch(r"\w+ \d+", m) for m in marks)
+    assert "Keir Starmer" in " ".join(marks) or "European reassurance force" in " ".join(marks)

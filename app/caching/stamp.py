@@ -20,12 +20,12 @@ from sqlalchemy import Engine, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.plan.models import utcnow
-from app.plan.records import ApiToken, DataStamp, SignInThrottle, User
+from app.plan.records import ApiToken, DataStamp, SignInThrottle, User, UserSession
 
 #: Tables whose rows are not plan data: writing them leaves the data version alone.
 #: Account tables belong here (a sign-in must not empty every cache).
 NOT_PLAN_DATA = {DataStamp.__tablename__, User.__tablename__, ApiToken.__tablename__,
-                 SignInThrottle.__tablename__, "alembic_version"}
+                 SignInThrottle.__tablename__, UserSession.__tablename__, "alembic_version"}
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
 """The application: middleware, static files, routers and error pages."""
 
+import inspect
 import logging
 import math
+from contextlib import contextmanager, nullcontext
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import (
     http_exception_handler,
@@ -28,6 +31,7 @@ from app.accounts import csrf
 from app.accounts.auth import current_user
 from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
+from app.db import get_session
 from app.plan.kinds import KINDS
 from app.web.headers import SecurityHeadersMiddleware, security_headers
 from app.web.limits import LimitsMiddleware, plain_refusal, wants_html
@@ -79,6 +83,21 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
+
+
+def _who_is_asking(request: Request) -> None:
+    """Who is signed in, for an error page no route rendered (an address that matches
+    none): the header shows the account there as on every other page."""
+    if hasattr(request.state, "user") or "session" not in request.scope:
+        return
+    provider = request.app.dependency_overrides.get(get_session, get_session)
+    opened = (contextmanager(provider)() if inspect.isgeneratorfunction(provider)
+              else nullcontext(provider()))
+    with opened as session:
+        try:
+            request.state.user = current_user(request, session)
+        except DBAPIError:  # the database is away: the page says nothing of the account
+            request.state.user = None
 
 
 def _unavailable(request: Request) -> Response:
@@ -207,6 +226,7 @@ def create_app() -> FastAPI:
             if request.method in ("GET", "HEAD"):
                 here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
+        await run_in_threadpool(_who_is_asking, request)
         context = {"status": exc.status_code, "message": exc.detail}
         return render(request, "error.html", context, block="content", status_code=exc.status_code)
 

@@ -75,6 +75,12 @@ def test_on_a_phone_the_figures_come_first_and_the_menu_opens(page: Page,
     page.keyboard.press("Enter")
     expect(menu).to_have_attribute("aria-expanded", "true")
     expect(nav).to_be_visible()
+    # Escape folds it again, back on its button.
+    nav.get_by_role("link", name="Overview").focus()
+    page.keyboard.press("Escape")
+    expect(nav).to_be_hidden()
+    expect(menu).to_be_focused()
+    menu.click()
     nav.get_by_role("link", name="Change log").click()
     expect(page).to_have_url(re.compile(r"/compare$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Change log")
@@ -84,6 +90,28 @@ def test_on_a_phone_the_figures_come_first_and_the_menu_opens(page: Page,
     page.get_by_role("button", name="Filter by country").click()
     page.get_by_role("checkbox", name=re.compile("^United States")).check()
     expect(page).to_have_url(re.compile(r"\?country=US$"))
+
+
+def test_on_a_phone_a_signed_in_header_keeps_apart(page: Page, live_server: str,
+                                                   create_user) -> None:
+    from tests.browser.test_editing import sign_in_as_editor
+
+    sign_in_as_editor(page, create_user, live_server, "wren", "/")
+    page.set_viewport_size(PHONE)
+    page.goto("/assets")
+    boxes = {name: page.locator(selector).bounding_box() for name, selector in (
+        ("brand", ".brand"), ("menu", ".fold-toggle >> nth=0"), ("account", ".account"),
+        ("search", ".site-search"))}
+
+    def overlap(a, b) -> bool:
+        return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                    or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+    names = list(boxes)
+    clashes = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]
+               if overlap(boxes[a], boxes[b])]
+    assert not clashes, boxes
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_at_1280_px_the_sections_show_in_their_groups(page: Page, live_server: str) -> None:
