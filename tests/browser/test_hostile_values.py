@@ -445,7 +445,8 @@ def test_nothing_runs_in_any_page(world: World, capsys) -> None:
         world.visit(url)
     world.visit("/map?country=FR", ready="#map[data-ready=true]")
     for s in world.rows("sites", "api")[:2]:
-        world.visit(f"/map#site-{s.id}", ready=".leaflet-popup")
+        # The site's details: beside the map on a wide screen, in a popup on a narrow one.
+        world.visit(f"/map#site-{s.id}", ready=f'#map-panel[data-site="{s.id}"], .leaflet-popup')
     changes = world.visit("/admin/changes?per_page=200").eval_on_selector_all(
         "main a[href^='/changes/']", "links => links.map((a) => a.getAttribute('href'))")
     for change in sorted(set(changes))[::20]:
