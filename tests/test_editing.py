@@ -393,3 +393,16 @@ def test_date_fields_leave_the_format_to_the_browsers_picker(editor_client):
     assert day["type"] == "date"
     hint = page.select_one("#f-happened_on-hint")
     assert hint is None or "YYYY" not in hint.text
+
+
+def test_the_error_summary_links_each_field_that_needs_attention(editor_client, session):
+    asset = _drone(session)
+    data = _edit(editor_client, asset, quantity_low="many", quantity_high="-3")
+    response = editor_client.post(f"/assets/{asset.id}/edit", data=data)
+    assert response.status_code == 422
+    summary = soup(response).select_one("#row-form .problems")
+    links = {a["href"]: a.text for a in summary.select("li a")}
+    assert set(links) >= {"#f-quantity_low", "#f-quantity_high"}
+    assert "Enter a whole number" in summary.text
+    page = soup(response)
+    assert all(page.select_one(href) for href in links)

@@ -51,8 +51,13 @@ def ago(day: date) -> str:
     return f"{humanize.naturaldelta(days * 86400)} ago"
 
 
+#: Who made a change, for actors that are not people.
+ACTORS = {"seed": "the seed data", "system": "the system"}
+
+
 templates.env.filters.update(
     ago=ago,
+    actor=lambda name: ACTORS.get(name, name),
     range=lambda r: format_range(r.low, r.high), day=format_date, country=country_name,
     cited=cited,
     claimed=lambda pair: format_range(*pair),
