@@ -126,15 +126,19 @@ def header(kind: Kind) -> list[str]:
     return [*names, "sources"] if kind.cited else names
 
 
+#: A spreadsheet would run text starting like a formula; a leading quote keeps it text.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
 def cell(value: Any) -> Any:
-    if isinstance(value, list):
-        value = "; ".join(map(str, value))
+    """A value as the CSV writes it; called for every field, so the common cases first."""
     if value is None:
         return ""
-    # A spreadsheet would run text starting like a formula; a leading quote keeps it text.
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
+    if isinstance(value, list):
+        value = "; ".join(map(str, value))
+    elif not isinstance(value, str):
+        return value
+    return "'" + value if value.startswith(_FORMULA) else value
 
 
 def _sources(session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, str]:
@@ -154,6 +158,10 @@ def _sources(session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, str]
     return {row_id: "; ".join(cites) for row_id, cites in out.items()}
 
 
+def _id(row: Any) -> int:
+    return row.id
+
+
 def open_rows(session: Session, kind: Kind, filters: BaseFilters) -> Result:
     """Starts reading the rows of a filter: run before the response begins, so that a
     database that cannot answer gets the app's error page, not a cut-off file."""
@@ -170,6 +178,7 @@ def csv_chunks(session: Session, kind: Kind, result: Result) -> Iterator[str]:
     for ref in shape.refs:
         columns.append(None if ref.many else at)
         at += 0 if ref.many else 2
+    getters = (_id, *shape.getters)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header(kind))
@@ -184,7 +193,7 @@ def csv_chunks(session: Session, kind: Kind, result: Result) -> Iterator[str]:
                     ref.make(values[i], values[i + 1]) if i is not None
                     else found.get(values[0], [])
                     for ref, i, found in zip(shape.refs, columns, listed, strict=True)))
-                out = [row.id, *(cell(get(row)) for get in shape.getters)]
+                out = [cell(get(row)) for get in getters]
                 if sources is not None:
                     out.append(cell(sources.get(row.id, "")))
                 writer.writerow(out)
