@@ -51,7 +51,7 @@ def conditions(kind: Kind, filters: BaseFilters, skip: str | None = None) -> lis
     return out
 
 
-def _order(kind: Kind, sort: str | None) -> list[ColumnElement]:
+def sort_order(kind: Kind, sort: str | None) -> list[ColumnElement]:
     """ORDER BY for `sort` ('key' or '-key'); empty values last either way, on every
     database (SQLite would put NULLs first), and the id last so pages never overlap."""
     key = sort or kind.default_sort
@@ -142,7 +142,8 @@ class Page:
 
 
 def _rows_stmt(kind: Kind, where: Sequence[ColumnElement], sort: str | None) -> Select:
-    return select(kind.model).where(*where).order_by(*_order(kind, sort)).options(*kind.options)
+    stmt = select(kind.model).where(*where).order_by(*sort_order(kind, sort))
+    return stmt.options(*kind.options)
 
 
 def list_rows(
@@ -176,11 +177,6 @@ def list_rows(
         facets=facets,
         citations=citations(session=session, kind=kind, ids=[r.id for r in rows]),
     )
-
-
-def export_rows(*, session: Session, kind: Kind, filters: BaseFilters) -> Sequence[Any]:
-    """Every row matching the filter, in the list's order, without pagination."""
-    return session.scalars(_rows_stmt(kind, conditions(kind, filters), filters.sort)).all()
 
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error, not a miss

@@ -40,6 +40,10 @@ class Col:
     # country names; the names of rows it refers to); None: not searched.
     words: Callable[[Any], list[str]] | None = None
     refers: tuple[str, str] | None = None  # a reference: (relationship, kind it points to)
+    ref_name: str = "name"  # the field of the row referred to that its exports name it by
+    # The row's own column attributes its exports read: the CSV export selects just these
+    # (and each reference's id and name) as plain values, without loading the row.
+    reads: Sequence[str] = ()
 
     @property
     def sortable(self) -> bool:
@@ -47,8 +51,16 @@ class Col:
 
 
 def _attr(path: str) -> Getter:
+    parts = path.split(".")
+    if len(parts) == 1:
+        # Called for every cell of every exported row: the common case without the loop.
+        def get_one(row: Any) -> Any:
+            return getattr(row, path, None) if row is not None else None
+
+        return get_one
+
     def get(row: Any) -> Any:
-        for part in path.split("."):
+        for part in parts:
             row = getattr(row, part, None) if row is not None else None
         return row
 
@@ -60,7 +72,8 @@ def text(key: str, label: str, attr: str | None = None, *, sort: ColumnElement |
     get = _attr(attr or key)
     return Col(key, label, show=lambda row: get(row) or "", exports=[Export(key, get)],
                sort=[sort] if sort is not None else [], link=link, in_table=in_table,
-               words=(lambda row: [get(row) or ""]) if searched else None)
+               words=(lambda row: [get(row) or ""]) if searched else None,
+               reads=[attr or key])
 
 
 def vocab(key: str, label: str, enum: type[Vocab], *, sort: ColumnElement | None = None,
@@ -79,7 +92,7 @@ def vocab(key: str, label: str, enum: type[Vocab], *, sort: ColumnElement | None
     # every row match a word like "reported".
     return Col(key, label, show=show, exports=[Export(key, lambda row: get(row) and str(get(row)))],
                sort=order, in_table=in_table, link=link,
-               words=(lambda row: [show(row)]) if in_table else None)
+               words=(lambda row: [show(row)]) if in_table else None, reads=[key])
 
 
 def country(key: str, label: str, attr: str, *, note: str | None = None,
@@ -101,7 +114,7 @@ def country(key: str, label: str, attr: str, *, note: str | None = None,
     if note:
         exports.append(Export(note, get_note))
     return Col(key, label, show=show, exports=exports, sort=[sort] if sort is not None else [],
-               words=words)
+               words=words, reads=[attr, note] if note else [attr])
 
 
 def quantity(key: str, label: str, low: ColumnElement, high: ColumnElement) -> Col:
@@ -126,6 +139,7 @@ def quantity(key: str, label: str, low: ColumnElement, high: ColumnElement) -> C
                  Export(f"{key}_best", get_best, int | None)],
         sort=[func.coalesce(high, low), low],
         numeric=True,
+        reads=[low.key, high.key, f"{key}_best"],
     )
 
 
@@ -134,7 +148,7 @@ def claims() -> Col:
     return Col("claims", "Claims", show=lambda row: f"{row.claim_count}",
                exports=[Export("disputed", lambda row: bool(row.disputed), bool),
                         Export("claims", lambda row: row.claim_count or 0, int)],
-               in_table=False)
+               in_table=False, reads=["disputed", "claim_count"])
 
 
 def day(key: str, label: str, column: ColumnElement, precision: str | None = None, *,
@@ -149,7 +163,7 @@ def day(key: str, label: str, column: ColumnElement, precision: str | None = Non
     if precision:
         exports.append(Export(precision, lambda row: str(get_precision(row))))
     return Col(key, label, show=show, exports=exports, sort=[column],
-               in_table=in_table)
+               in_table=in_table, reads=[column.key, precision] if precision else [column.key])
 
 
 def moment(key: str, label: str, *, in_table: bool = True) -> Col:
@@ -158,13 +172,14 @@ def moment(key: str, label: str, *, in_table: bool = True) -> Col:
     return Col(key, label,
                show=lambda row: f"{get(row):%d %b %Y %H:%M} UTC" if get(row) else "not recorded",
                exports=[Export(key, lambda row: get(row) and get(row).isoformat())],
-               in_table=in_table)
+               in_table=in_table, reads=[key])
 
 
 def number(key: str, label: str) -> Col:
     get = _attr(key)
     return Col(key, label, show=lambda row: "" if get(row) is None else f"{get(row):g}",
-               exports=[Export(key, get, float | None)], numeric=True, in_table=False)
+               exports=[Export(key, get, float | None)], numeric=True, in_table=False,
+               reads=[key])
 
 
 def ref(key: str, label: str, attr: str, kind: str, *, many: bool = False,
@@ -194,7 +209,7 @@ def ref(key: str, label: str, attr: str, kind: str, *, many: bool = False,
                           lambda row: getattr(items(row)[0], name) if items(row) else None)]
     return Col(key, label, show=show, exports=exports, in_table=in_table,
                words=(lambda row: [getattr(i, name) for i in items(row)]) if in_table else None,
-               refers=(attr, kind))
+               refers=(attr, kind), ref_name=name)
 
 
 @dataclass(frozen=True)

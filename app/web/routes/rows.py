@@ -4,9 +4,7 @@ One handler per route shape, registered once per kind: `/{kind}`, `/{kind}.csv`,
 `/{kind}/{id}`. A kind adds no route code of its own.
 """
 
-import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -14,13 +12,12 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from app.browse import charts, queries
+from app.browse import charts, export, queries
 from app.editing import forms
 from app.evidence import claims, quotes
 from app.history import changelog
 from app.plan.filters import parse
 from app.plan.kinds import KINDS, Kind
-from app.plan.models import Citation
 from app.plan.vocab import Credibility, Rank, Role, Stage
 from app.web.deps import SessionDep
 from app.web.templating import query_lists, render
@@ -39,44 +36,6 @@ def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
                     "title": cells[linked] if linked is not None else f"{kind.singular} {row.id}",
                     "citations": page.citations.get(row.id, [])})
     return out
-
-
-def csv_header(kind: Kind) -> list[str]:
-    names = ["id", *(e.name for col in kind.columns for e in col.exports)]
-    return [*names, "sources"] if kind.cited else names
-
-
-def csv_cell(value: Any) -> Any:
-    if isinstance(value, list):
-        value = "; ".join(map(str, value))
-    if value is None:
-        return ""
-    # A spreadsheet would run text starting like a formula; a leading quote keeps it text.
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
-
-
-def csv_lines(kind: Kind, rows: Iterator[Any], cited: dict[int, list[Citation]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(csv_header(kind))
-    for row in rows:
-        record = kind.record(row)
-        if kind.cited:
-            record["sources"] = "; ".join(_cite(c) for c in cited.get(row.id, []))
-        writer.writerow(csv_cell(v) for v in record.values())
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _cite(citation: Citation) -> str:
-    source = citation.source
-    published = source.published_on.isoformat() if source.published_on else "undated"
-    quote = f': "{citation.quote}"' if citation.quote else ""
-    return f"{source.outlet}, {published}, {source.title}{quote}"
 
 
 def render_list(request: Request, session: Session, kind: Kind, *, path: str | None = None,
@@ -188,10 +147,9 @@ def _register(kind: Kind) -> None:
         return render_list(request, session, kind)
 
     def export_csv(filters: Annotated[kind.filters, Query()], session: SessionDep):
-        rows = queries.export_rows(session=session, kind=kind, filters=filters)
-        cited = queries.citations(session=session, kind=kind, ids=[r.id for r in rows])
+        rows = export.open_rows(session, kind, filters)
         return StreamingResponse(
-            csv_lines(kind, iter(rows), cited),
+            export.csv_chunks(session, kind, rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{kind.slug}.csv"'},
         )
