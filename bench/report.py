@@ -3,7 +3,7 @@
 from datetime import datetime
 from pathlib import Path
 
-from bench.run import (
+from bench.cases import (
     DATASETTE_FULL_CSV,
     DATASETTE_PAGE,
     FRAGMENT,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import CASES, DATASETTE_CASES
+from bench.cases import CASES, DATASETTE_CASES
 from tests.databases import POSTGRES_ADMIN_URL, fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ def test_a_small_benchmark_run_writes_every_row(tmp_path, tmp_path_factory):
     out = tmp_path / "results.md"
     subprocess.run(
         # One worker per database: two workers is a flag to the same server command.
-        [sys.executable, "bench/run.py", "--rows", "2000", "--duration", "1s", "--out", out,
+        [sys.executable, "-m", "bench.run", "--rows", "2000", "--duration", "1s", "--out", out,
          "--workers", "1",
          "--postgres-url", POSTGRES_ADMIN_URL,
          "--pg-database", f"peaceplan_bench_{uuid.uuid4().hex[:8]}", "--drop-postgres"],
