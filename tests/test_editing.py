@@ -12,7 +12,7 @@ from app.loading import corrections, seed
 from app.plan.kinds import KINDS
 from app.plan.models import Asset, Citation, Demand, Site, Source
 from app.plan.records import Change
-from tests.html import soup
+from tests.html import form_values, soup
 
 REPORT = "report-2025-02-21"
 
@@ -186,17 +186,8 @@ def _cites(session) -> dict[str, str]:
 
 
 def _edit(client, asset, **changes):
-    page = soup(client.get(f"/assets/{asset.id}/edit"))
-    form = page.select_one("#row-form")
-    data = {}
-    for control in form.select("[name]"):
-        if control.name == "select":
-            data[control["name"]] = [o["value"] for o in control.select("option[selected]")]
-        elif control.name == "textarea":
-            data[control["name"]] = control.get_text()
-        else:
-            data[control["name"]] = control.get("value", "")
-    return {**data, **changes}
+    form = soup(client.get(f"/assets/{asset.id}/edit")).select_one("#row-form")
+    return {**form_values(form), **changes}
 
 
 def test_an_edit_is_saved_and_shown_in_the_row_history(session, editor_client):

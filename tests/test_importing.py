@@ -10,7 +10,7 @@ from app.editing import imports
 from app.plan.kinds import KINDS
 from app.plan.models import Asset, Site
 from app.plan.records import Change
-from tests.html import soup
+from tests.html import form_values, soup
 from tests.test_editing import _report
 
 HEADER = ["plan_id", "country_code", "asset_type", "quantity_low", "quantity_high", "posture",
@@ -34,6 +34,12 @@ def _upload(client, text, kind="assets", name="pledges.csv"):
                        files={"file": (name, text.encode(), "text/csv")})
 
 
+def _confirm(client, preview):
+    """Confirm a previewed import, sending back the form the preview shows."""
+    form = soup(preview).select_one("form[action='/admin/import/confirm']")
+    return client.post("/admin/import/confirm", data=form_values(form), follow_redirects=False)
+
+
 def _count(session, model=Asset):
     return session.scalar(select(func.count()).select_from(model))
 
@@ -46,10 +52,7 @@ def test_preview_then_all_rows_are_written_as_one_change(session, admin_client):
     assert "all valid" in preview.text
     assert _count(session) == before  # nothing written by the preview
 
-    form = soup(preview).select_one("form[action='/admin/import/confirm']")
-    data = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
-    data["text"] = form.select_one("textarea[name=text]").get_text()
-    done = admin_client.post("/admin/import/confirm", data=data, follow_redirects=False)
+    done = _confirm(admin_client, preview)
     assert done.status_code == 303
     assert _count(session) == before + 2
     change = session.scalars(select(Change).order_by(Change.id.desc())).first()
@@ -122,11 +125,7 @@ def test_a_text_cell_is_kept_whole_and_only_references_are_split(session, admin_
     preview = _upload(admin_client, buffer.getvalue())
     assert preview.status_code == 200, preview.text
     assert role in soup(preview).select_one("tbody").text  # the preview shows what is stored
-    form = soup(preview).select_one("form[action='/admin/import/confirm']")
-    data = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
-    data["text"] = form.select_one("textarea[name=text]").get_text()
-    assert admin_client.post("/admin/import/confirm", data=data,
-                             follow_redirects=False).status_code == 303
+    assert _confirm(admin_client, preview).status_code == 303
     assert session.scalars(select(Asset.role).where(Asset.country_code == "PL")).all() == [role]
     # Several sites of a deployment, in one cell, are still several references.
     site_ids = session.scalars(select(Site.id).limit(2)).all()

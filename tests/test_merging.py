@@ -7,7 +7,7 @@ from app.plan.models import Asset, Deployment, Site
 from app.plan.records import Revision
 from tests.conftest import sign_in
 from tests.factories import make_user
-from tests.html import soup
+from tests.html import form_values, soup
 from tests.test_editing import _cites, _drone, _edit
 
 
@@ -20,22 +20,7 @@ def _colleague(session, new_client):
 
 def _form_of(response) -> dict:
     """The values a conflict page's form would send back as it stands."""
-    form = soup(response).select_one("#row-form")
-    data: dict = {}
-    for control in form.select("[name]"):
-        name = control["name"]
-        if control.name == "select":
-            data[name] = [o["value"] for o in control.select("option[selected]")]
-        elif control.name == "textarea":
-            data[name] = control.get_text()
-        elif control.get("type") == "radio":
-            if control.has_attr("checked"):
-                data[name] = control["value"]
-        elif name == "conflicts":
-            data.setdefault(name, []).append(control["value"])
-        else:
-            data[name] = control.get("value", "")
-    return data
+    return form_values(soup(response).select_one("#row-form"))
 
 
 def _save(client, row, data, **kw):

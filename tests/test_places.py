@@ -11,7 +11,7 @@ from app.plan.models import Site
 from tests.html import soup
 from tests.test_api_writes import _json
 from tests.test_editing import _errors, _report, valid_data
-from tests.test_importing import _upload
+from tests.test_importing import _confirm, _upload
 
 
 @pytest.mark.parametrize(("values", "field", "message"), [
@@ -158,11 +158,7 @@ def test_an_import_without_precision_infers_it(session, admin_client):
             for location, p in LOCATIONS if "region_name" not in location]
     preview = _upload(admin_client, json.dumps(rows), kind="sites", name="sites.json")
     assert preview.status_code == 200, soup(preview).select_one("tbody").text
-    form = soup(preview).select_one("form[action='/admin/import/confirm']")
-    data = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
-    data["text"] = form.select_one("textarea[name=text]").get_text()
-    assert admin_client.post("/admin/import/confirm", data=data,
-                             follow_redirects=False).status_code == 303
+    assert _confirm(admin_client, preview).status_code == 303
     for location, p in LOCATIONS:
         if "region_name" not in location:
             assert _site(session, f"Imported {p}").precision == p
@@ -184,11 +180,7 @@ def test_the_import_stores_a_region_code_upper_case(session, admin_client):
            "country_code": "ua", "region_code": " ua-48"}
     preview = _upload(admin_client, json.dumps([row]), kind="sites", name="sites.json")
     assert preview.status_code == 200, soup(preview).select_one("tbody").text
-    form = soup(preview).select_one("form[action='/admin/import/confirm']")
-    data = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
-    data["text"] = form.select_one("textarea[name=text]").get_text()
-    assert admin_client.post("/admin/import/confirm", data=data,
-                             follow_redirects=False).status_code == 303
+    assert _confirm(admin_client, preview).status_code == 303
     site = _site(session, "Imported oblast")
     assert (site.region_code, site.precision) == ("UA-48", "region")
 

@@ -10,10 +10,10 @@ from app.history.asof import today
 from app.plan.kinds import KINDS
 from app.plan.models import Site
 from app.search import words
-from tests.html import result_ids, soup
+from tests.html import form_values, result_ids, soup
 from tests.test_api_writes import _json
 from tests.test_editing import valid_data
-from tests.test_importing import _csv, _upload
+from tests.test_importing import _confirm, _csv, _upload
 
 BACKSTOP = {"us-fighter-jets-backstop", "us-missiles-backstop"}
 
@@ -232,16 +232,7 @@ def test_the_index_follows_a_create_an_update_and_a_delete_through_the_api(sessi
 
 
 def _form(client, path: str, **changes) -> dict:
-    form = soup(client.get(path)).select_one("#row-form")
-    data = {}
-    for control in form.select("[name]"):
-        if control.name == "select":
-            data[control["name"]] = [o["value"] for o in control.select("option[selected]")]
-        elif control.name == "textarea":
-            data[control["name"]] = control.get_text()
-        else:
-            data[control["name"]] = control.get("value", "")
-    return {**data, **changes}
+    return {**form_values(soup(client.get(path)).select_one("#row-form")), **changes}
 
 
 def test_renaming_a_site_in_its_form_renames_it_in_its_assets_search(session, editor_client):
@@ -258,11 +249,7 @@ def test_renaming_a_site_in_its_form_renames_it_in_its_assets_search(session, ed
 def test_imported_rows_are_found(session, admin_client):
     assert found(admin_client, "assets", "Poland") == set()
     preview = _upload(admin_client, _csv(session, [("PL", 10, 12)]))
-    form = soup(preview).select_one("form[action='/admin/import/confirm']")
-    data = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
-    data["text"] = form.select_one("textarea[name=text]").get_text()
-    assert admin_client.post("/admin/import/confirm", data=data,
-                             follow_redirects=False).status_code == 303
+    assert _confirm(admin_client, preview).status_code == 303
     [imported] = found(admin_client, "assets", "Poland drones")
     assert ("assets", imported) in searched(admin_client, "imported drones Poland")
 
