@@ -108,6 +108,12 @@ class Overview:
     def gap(self) -> "Gap | None":
         return gap(self.levels)
 
+    @property
+    def pledged(self) -> Headline | None:
+        """The pledged figure: the headline after the plan-wide levels."""
+        after = self.headlines[len(self.levels):]
+        return after[0] if after else None
+
 
 def _filters(kind: kinds.Kind, filters: OverviewFilters, **extra: Any):
     return kind.filters(country=filters.country, **extra)

@@ -257,6 +257,15 @@ def _register_writes(kind: Kind) -> None:
         response.headers["Location"] = f"/api/v1/{kind.slug}/{row.id}"
         return _item(kind, _get(session, row.id), _cited(session, row.id))
 
+    def _saved(session, row, data: dict[str, Any], version: int, user) -> dict[str, Any]:
+        """Write an edit over `version` (a 409 if the row moved meanwhile), and the row."""
+        try:
+            writes.update(session, edit_form, row, data, version, _actor(user))
+        except writes.Conflict as conflict:
+            raise _stale(kind, conflict.row, _cited(session, row.id)) from None
+        session.commit()
+        return _item(kind, _get(session, row.id), _cited(session, row.id))
+
     def update_item(row_id: int, body: edit_body, session: LiveSessionDep, user: EditorUser):
         row = _get(session, row_id)
         data = body.model_dump(exclude={"version"})
@@ -268,12 +277,7 @@ def _register_writes(kind: Kind) -> None:
                 f"This {kind.singular} changed since the version you sent; nothing was "
                 "written. PUT replaces every field: send the fields you change with PATCH "
                 "to have them merged with the changes made since."))
-        try:
-            writes.update(session, edit_form, row, data, body.version, _actor(user))
-        except writes.Conflict as conflict:
-            raise _stale(kind, conflict.row, _cited(session, row_id)) from None
-        session.commit()
-        return _item(kind, _get(session, row_id), _cited(session, row_id))
+        return _saved(session, row, data, body.version, user)
 
     def patch_item(row_id: int, body: patch_body, session: LiveSessionDep, user: EditorUser):
         row = _get(session, row_id)
@@ -291,12 +295,7 @@ def _register_writes(kind: Kind) -> None:
         if errors := forms.check(session, edit_form, {**_current(edit_form, row), **write},
                                  row_id=row_id):
             raise _rejected(errors)
-        try:
-            writes.update(session, edit_form, row, write, row.version, _actor(user))
-        except writes.Conflict as conflict:
-            raise _stale(kind, conflict.row, _cited(session, row_id)) from None
-        session.commit()
-        return _item(kind, _get(session, row_id), _cited(session, row_id))
+        return _saved(session, row, write, row.version, user)
 
     def delete_item(row_id: int, session: LiveSessionDep, user: EditorUser,
                     version: int = Query(description="The version being deleted")):
