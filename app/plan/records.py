@@ -164,3 +164,38 @@ class SearchDocument(Base):
 
     def __repr__(self) -> str:
         return f"<SearchDocument {self.subject_type} {self.subject_id}>"
+
+
+# --- Following ---
+
+
+class SavedView(Base):
+    """A named address of a page with its filter (`path`, as `/assets?country=FR`), kept by
+    a signed-in user for themselves or for everyone. A deleted view keeps its row, so its
+    old address answers 410 Gone rather than 404."""
+
+    __tablename__ = "saved_view"
+    id: Mapped[intpk]
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    path: Mapped[str] = mapped_column(String(2000))
+    public: Mapped[bool] = mapped_column(default=False)
+    owner_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<SavedView {self.slug}>"
+
+
+class SavedViewAlias(Base):
+    """A slug a view had before it was renamed: its old address redirects to the new one."""
+
+    __tablename__ = "saved_view_alias"
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    view_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_view.id", ondelete="CASCADE"), index=True
+    )
