@@ -55,6 +55,7 @@ from app.web.routes import (
     importing,
     maps,
     overview,
+    package,
     rows,
     search,
 )
@@ -190,6 +191,7 @@ def create_app() -> FastAPI:
     app.include_router(editing.router)
     app.include_router(maps.router)
     app.include_router(maps.data_router)
+    app.include_router(package.router)
     app.include_router(rows.router)
 
     @app.exception_handler(Exception)
