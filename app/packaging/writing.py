@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from app.backups.reading import snapshot
 from app.browse.export import BATCH, csv_text
+from app.config import get_settings
 from app.packaging import schema
 from app.packaging.selection import Choice, Chosen, rows
 from app.plan.models import Source, as_utc, utcnow
@@ -39,6 +40,13 @@ class Licence:
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "path": self.path, "title": self.title}
+
+
+def configured_licence() -> Licence:
+    """The licence the settings name (PACKAGE_LICENSE, its title and URL)."""
+    settings = get_settings()
+    return Licence(settings.package_license, settings.package_license_url,
+                   settings.package_license_title)
 
 
 def cell(value: Any) -> Any:

@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from app.config import get_settings
 from app.packaging import selection, writing
 from app.plan.kinds import KINDS
 from app.web.deps import SessionDep
@@ -35,12 +34,6 @@ def _documented() -> type[BaseModel]:
 PackageFilters = _documented()
 
 
-def licence() -> writing.Licence:
-    settings = get_settings()
-    return writing.Licence(settings.package_license, settings.package_license_url,
-                           settings.package_license_title)
-
-
 @router.get("/datapackage.zip", name="data_package", response_class=StreamingResponse,
             responses={200: {"content": {"application/zip": {}},
                              "description": "A Frictionless Data Package (zip)"}})
@@ -59,7 +52,8 @@ def data_package(request: Request, session: SessionDep,
              "input": p.value} for p in refused.problems]) from None
     view = getattr(request.state, "as_of", None)
     as_of: date | None = view.day if view else None
-    pieces = writing.package(session.get_bind(), choice, as_of=as_of, licence=licence(),
+    pieces = writing.package(session.get_bind(), choice, as_of=as_of,
+                             licence=writing.configured_licence(),
                              homepage=str(request.base_url).rstrip("/"))
     name = "peaceplan" + (f"-{as_of.isoformat()}" if as_of else "")
     return StreamingResponse(pieces, media_type="application/zip", headers={
