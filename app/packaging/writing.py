@@ -141,7 +141,8 @@ def describe(connection: Connection, choice: Choice, *, as_of: date | None,
 
 def table_csv(connection: Connection, table: Any, chosen: Chosen | None) -> Iterator[str]:
     """A table's CSV, a batch at a time."""
-    result = connection.execution_options(yield_per=BATCH).execute(rows(table, chosen))
+    # On the statement, not the connection, whose options would outlive the read.
+    result = connection.execute(rows(table, chosen).execution_options(yield_per=BATCH))
     names = [f.name for f in schema.fields(table)]
     try:
         yield from csv_text(names, ([[cell(v) for v in row] for row in batch]
