@@ -189,10 +189,15 @@ def test_a_bad_filter_is_a_422_naming_it(client, query, param):
 
 def test_pages_and_the_api_docs_link_the_package(client):
     page = soup(client.get("/assets?country=US&sort=-quantity"))
-    links = [a["href"] for a in page.select("a[href^='/datapackage.zip']")]
-    assert links == ["/datapackage.zip?country=US"]
-    sources = soup(client.get("/sources"))
-    assert sources.select_one("a[href='/datapackage.zip']") is not None
+    exports = {a.text: a["href"] for a in page.select(".exports a")}
+    assert exports["Data package"] == "/datapackage.zip?country=US"
+    sources = soup(client.get("/sources?reliability=F"))
+    assert sources.select_one(".exports a[href='/datapackage.zip?reliability=F']") is not None
+    assert sources.select_one("footer a[href='/datapackage.zip']") is not None
+    brief = soup(client.get("/brief?country=FR"))
+    assert brief.select_one("a[href='/datapackage.zip?country=FR']") is not None
+    past = soup(client.get("/sources?as_of=2025-02-21"))
+    assert past.select_one("footer a[href='/datapackage.zip?as_of=2025-02-21']") is not None
     assert "/datapackage.zip" in client.get("/openapi.json").json()["paths"]
     assert soup(client.get("/docs")).select_one("a[href='/datapackage.zip']") is not None
 
