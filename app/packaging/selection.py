@@ -27,6 +27,7 @@ from sqlalchemy import (
     false,
     or_,
     select,
+    true,
     union,
 )
 
@@ -53,8 +54,9 @@ class FilterRefused(ValueError):
 
 @dataclass
 class Choice:
-    """The rows chosen of their own accord, per table: a condition, `None` for every row,
-    or `False` for none (only rows referred to)."""
+    """A package's filter: the parameters given (none: every row), and per table of a
+    kind, the condition its rows are chosen by of their own accord, or `False` when they
+    come only as rows referred to."""
 
     own: dict[str, Any] = field(default_factory=dict)
     query: dict[str, list[str]] = field(default_factory=dict)
@@ -90,7 +92,7 @@ def choose(query: Mapping[str, list[str]]) -> Choice:
         keeps_all = len(taken) == len(given) and all(
             filters.values(name) if isinstance(getattr(filters, name), list)
             else getattr(filters, name) is not None for name in taken)
-        choice.own[kind.subject_type] = (and_(True, *conditions(kind, filters))
+        choice.own[kind.subject_type] = (and_(true(), *conditions(kind, filters))
                                          if keeps_all else False)
     wrong = [problems[0] for (name, _), problems in refused.items()
              if len(problems) == takers[name]]
