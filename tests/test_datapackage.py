@@ -30,7 +30,7 @@ from app.plan.kinds import KINDS
 from app.plan.models import Citation, Country, Deployment, Plan, Site, Source
 from app.plan.records import Change, Revision
 from app.plan.vocab import Credibility, Stage
-from tests.databases import fresh_database
+from tests.databases import fresh_database, seeded_database
 from tests.html import soup
 from tests.test_csv_export import MARGIN, add_assets, drain
 
@@ -341,3 +341,19 @@ def test_a_package_of_ten_times_the_rows_takes_no_more_memory(app, session):
     assert large <= small + MARGIN, (
         f"a package of {large_size:,} bytes took {large:,} bytes of memory at the peak, "
         f"one of {small_size:,} bytes took {small:,}")
+
+
+def test_a_package_is_read_in_one_snapshot_while_others_write(backend, tmp_path_factory):
+    with seeded_database(backend, tmp_path_factory) as url:
+        engine = get_engine(url)
+        pieces = writing.package(engine, selection.choose({}), as_of=None,
+                                 licence=writing.configured_licence())
+        first = next(pieces)
+        with Session(engine) as other:
+            other.add(Source(key="written-meanwhile", kind="reference", title="Meanwhile"))
+            other.commit()
+            count = other.scalar(select(func.count(Source.id)))
+        held = tables(first + b"".join(pieces))
+        assert "written-meanwhile" not in {r["key"] for r in held["source"]}
+        assert len(held["source"]) == count - 1
+        engine.dispose()
