@@ -288,3 +288,11 @@ def _rows(state: dict[Subject, dict], dialect: Any) -> Iterable[tuple[Table, lis
                      for row_id, data in items for linked in data.get(key) or ()
                      if (target, linked) in state]
             yield secondary, [tuple(link[k] for k in order) for link in links]
+
+
+def change_days(session: Session, subject_types: Iterable[str]) -> list[date]:
+    """The days (UTC) on which some change touched a row of these types, oldest first:
+    the days on which their figures can have moved."""
+    stmt = (select(Change.at).join(Revision, Revision.change_id == Change.id)
+            .where(Revision.subject_type.in_(list(subject_types))).distinct())
+    return sorted({_aware(at).date() for at in session.scalars(stmt)})

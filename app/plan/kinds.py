@@ -132,6 +132,16 @@ def _site_asset_types():
     )
 
 
+def deployment_site_kinds():
+    """(deployment id, kind of one of its sites), once per kind: a contingent at two ports
+    is at a port once."""
+    return (
+        select(deployment_site.c.deployment_id.label("id"), Site.kind.label("value"))
+        .join(Site, Site.id == deployment_site.c.site_id)
+        .distinct()
+    )
+
+
 def _event_countries():
     return (
         select(event_participant.c.event_id.label("id"), Stakeholder.country_code.label("value"))
@@ -337,6 +347,7 @@ DEPLOYMENTS = Kind(
     ],
     dims=[Dim("country", "Contributor", column=Deployment.country_code),
           Dim("stage", "Stage", Stage, column=Deployment.stage),
+          Dim("site_kind", "At a site of kind", SiteKind, pairs=deployment_site_kinds),
           _disputed(Deployment)],
     search=[Deployment.role, Deployment.country_note, Deployment.condition, Deployment.stage],
     default_sort="-troops",

@@ -57,6 +57,7 @@ from app.web.routes import (
     overview,
     package,
     rows,
+    scenarios,
     search,
 )
 from app.web.static import STATIC_DIR, CachedStatic
@@ -192,6 +193,9 @@ def create_app() -> FastAPI:
     app.include_router(maps.router)
     app.include_router(maps.data_router)
     app.include_router(package.router)
+    # Before the rows: `/stances/timeline` would otherwise be taken for a row id.
+    app.include_router(scenarios.router)
+    app.include_router(scenarios.api_router)
     app.include_router(rows.router)
 
     @app.exception_handler(Exception)

@@ -36,7 +36,8 @@ EDIT_HISTORY = "Edit history"
 GROUPS = (
     Group("Figures", (Item("Overview", "/"), *_kinds("force-levels", "deployments", "assets",
                                                      "sites"),
-                      Item("Map", "/map"), Item("Brief", "/brief"))),
+                      Item("Map", "/map"), Item("Scenarios", "/scenarios"),
+                      Item("Brief", "/brief"))),
     Group("Positions", _kinds("stakeholders", "stances", "demands")),
     Group("Record", (*_kinds("events", "sources", "plans"), Item(CHANGE_LOG, "/compare"),
                      Item("API", "/docs"))),

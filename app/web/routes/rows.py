@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from app.browse import charts, export, queries
+from app.browse import charts, export, queries, timecharts
 from app.editing import forms
 from app.evidence import claims, quotes
 from app.history import changelog
@@ -102,9 +102,22 @@ def render_detail(request: Request, session: Session, kind: Kind, row: Any, *,
         "errors": errors or {},
         "values": values or {},
         "text": held_text(session, row) if kind.slug == "sources" else None,
+        **stances_of(kind, related),
     }
     return render(request, "rows/detail.html", context, status_code=status_code,
                   session=session)
+
+
+def stances_of(kind: Kind, related: list[dict[str, Any]]) -> dict[str, Any]:
+    """A stakeholder's stances along time, from the stances and events already listed
+    on their page (the events as markers)."""
+    if kind.slug != "stakeholders":
+        return {}
+    listed = {section["kind"].slug: section["page"] for section in related}
+    stances = listed["stances"]
+    found = timecharts.events(listed["events"].rows)
+    return {"stance_timeline": timecharts.stance_timeline(stances.rows, found),
+            "stance_citations": stances.citations, "shapes": timecharts.SHAPES}
 
 
 def held_text(session: Session, source: Any) -> dict[str, Any] | None:
