@@ -169,9 +169,11 @@ def _stages(session: Session, scenario: Scenario, country: list[str], day: date 
     narrowed = kinds.DEPLOYMENTS.filters(country=country, stage=stages)
     asset_filters = kinds.ASSETS.filters(country=country, stage=stages)
     on = None if present else day
+    # The lists cannot pick out the rows with no contributor named: those are in the
+    # total's rows, but have no link of their own.
     contributors = [
-        replace(g, href=dated("/deployments" + narrowed.query(country=[g.key]) if g.key
-                              else "/deployments" + narrowed.query(), on))
+        replace(g, href=dated("/deployments" + narrowed.query(country=[g.key]), on)
+                if g.key else None)
         for g in overview.troops_by_contributor(session, narrowed)]
     assets = [replace(g, href=dated(g.href, on))
               for g in overview.assets_by_type(session, asset_filters)]
@@ -232,8 +234,11 @@ class Difference:
     low: int | None
     high: int | None
     known: bool = True
+    comparable: bool = True  # False where one side is a plan-wide figure, not broken down
 
     def __str__(self) -> str:
+        if not self.comparable:
+            return "not broken down"
         if not self.known:
             return "unknown"
         if self.low is None and self.high is None:
@@ -280,20 +285,24 @@ class Line:
     @property
     def difference(self) -> Difference:
         if self.a is None or self.b is None:
-            return Difference(None, None, known=False)
+            return Difference(None, None, known=False, comparable=False)
         return difference(self.a, self.b)
 
 
 def lines(a: list[overview.Group] | None, b: list[overview.Group] | None) -> list[Line] | None:
     """The rows of both breakdowns, matched by key; a row absent from one scenario is
-    none there (zero), as its list would show it. None where either has no breakdown."""
-    if a is None or b is None:
+    none there (zero), as its list would show it. A scenario that is one plan-wide figure
+    has no rows (None); neither has, no breakdown at all (None)."""
+    if a is None and b is None:
         return None
-    by_a, by_b = {g.key: g for g in a}, {g.key: g for g in b}
+    by_a, by_b = {g.key: g for g in a or ()}, {g.key: g for g in b or ()}
     keys = list(by_a) + [k for k in by_b if k not in by_a]
     none = Range(0, 0)
-    return [Line(k, (by_a.get(k) or by_b[k]).label,
-                 by_a[k].amount if k in by_a else none, by_b[k].amount if k in by_b else none,
+
+    def side(groups, by, k):
+        return None if groups is None else by[k].amount if k in by else none
+
+    return [Line(k, (by_a.get(k) or by_b[k]).label, side(a, by_a, k), side(b, by_b, k),
                  by_a[k].href if k in by_a else None, by_b[k].href if k in by_b else None,
                  by_a[k].unknown if k in by_a else 0, by_b[k].unknown if k in by_b else 0)
             for k in keys]

@@ -98,7 +98,9 @@ def paired(slug: str, title: str, unit: str, a_name: str, b_name: str,
     bars = []
     for line in lines:
         for name, amount, href in ((a_name, line.a, line.a_href), (b_name, line.b, line.b_href)):
-            bars.append(charts.Bar(f"{line.label}, {name}", amount, str(amount), href))
+            if amount is not None:  # a plan-wide figure has no bar per row
+                bars.append(charts.Bar(f"{line.label}, {name}", amount, str(amount),
+                                       href))
     return charts.Chart(slug, title, unit, bars,
                         note="Hatched: the upper end of a range, or open-ended where no upper "
                              "figure is reported.")
