@@ -163,9 +163,10 @@ def test_navigation_groups_every_section_once_figures_first(client):
         assert group.select_one("ul")["aria-labelledby"] == group.select_one(".nav-heading")["id"]
     hrefs = [a["href"] for a in page.select("nav[aria-label=Sections] a")]
     assert sorted(hrefs) == sorted(["/", *(f"/{slug}" for slug in NAV), "/map", "/brief",
-                                    "/compare", "/docs"])
+                                    "/scenarios", "/compare", "/docs"])
     first = [a.text for a in groups[0].select("a")]
     assert first[:2] == ["Overview", "Force levels"] and "Map" in first and "Brief" in first
+    assert "Scenarios" in first
 
 
 def test_the_change_log_goes_by_one_name(client):
