@@ -49,7 +49,8 @@ def test_a_stakeholders_page_shows_their_stances_over_time_by_subject(client, ma
     assert subjects == ["On the reassurance force", "On Ukraine's future peace and security"]
     first = section.select_one("ol.stance-history")
     entries = [li.get_text(" ", strip=True) for li in first.select(":scope > li")]
-    assert [e.split(":")[0].strip() for e in entries] == ["21 Feb 2025", "3 Mar 2025", "20 Mar 2025"]
+    assert [e.split(":")[0].strip() for e in entries] == [
+        "21 Feb 2025", "3 Mar 2025", "20 Mar 2025"]
     assert "Not stated" in entries[0] and "Conditional" in entries[1] and "Supports" in entries[2]
     # Each with its quote and a link to the source, at the quote.
     latest = first.select(":scope > li")[2]

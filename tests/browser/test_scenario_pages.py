@@ -1,0 +1,45 @@
+"""In Chromium at 1280 px and 375 px: the scenarios page, the stances timeline and a
+stakeholder's stances over time fit the window, pass axe, and work without JavaScript."""
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.axe import describe, violations
+from tests.browser.test_widths import LAPTOP, MEASURE, PHONE
+
+PAGES = ["/scenarios", "/scenarios?a=plan&b=requested&country=GB",
+         "/scenarios?a=plan@2025-02-21&b=committed", "/stances/timeline",
+         "/stances/timeline?country=FR&country=DE", "/stakeholders/1"]
+
+
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1280", "375"])
+def test_the_pages_fit_and_pass_axe(page: Page, live_server: str, size, artifacts) -> None:
+    page.set_viewport_size(size)
+    problems = []
+    for url in PAGES:
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        found = page.evaluate(MEASURE)
+        if found["page"] > 0:
+            problems.append(f"{url}: the page scrolls sideways by {found['page']} px")
+        if size is LAPTOP:
+            problems += [f"{url}: table cut off: {cut}" for cut in found["cut"]
+                         if "over time" not in cut]  # a stage per column may scroll
+        if found := violations(page):
+            problems.append(f"{url}: {describe(found)}")
+    page.goto("/scenarios")
+    page.screenshot(path=artifacts / f"scenarios-{size['width']}.png", full_page=True)
+    assert not problems, "\n".join(problems)
+
+
+def test_two_scenarios_are_chosen_without_javascript(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(java_script_enabled=False, base_url=live_server)
+    page = context.new_page()
+    page.goto("/scenarios")
+    page.locator("#pick-a").select_option("plan")
+    page.locator("#pick-b-on").fill("2025-02-21")
+    page.get_by_role("button", name="Compare").click()
+    expect(page).to_have_url(f"{live_server}/scenarios?a=plan&a_on=&b=committed&b_on=2025-02-21")
+    expect(page.locator("#scenario-a .figure")).to_have_text("30,000")
+    expect(page.locator("#scenario-b .card-detail")).to_contain_text("as of 21 Feb 2025")
+    context.close()
