@@ -159,7 +159,7 @@ class Level:
 
     label: str
     value: int
-    y: float
+    y: float | None  # None: above the chart's scale, not drawn
 
 
 @dataclass
@@ -202,9 +202,11 @@ def troops_over_time(history: Sequence[tuple[date, list[overview.Group]]],
     keys = sorted({g.key for _, groups in history for g in groups},
                   key=lambda k: order.index(Stage(k)))
     amounts = [{g.key: g.amount for g in groups} for _, groups in history]
+    # Scaled to the stages' own figures, so that their changes show: a force level far
+    # above them is named in the key rather than drawn.
     values = [v for by in amounts for r in by.values() for v in (r.low, r.high) if v]
-    values += [h.troops.high or h.troops.low or 0 for h in levels]
-    scale = max([*values, 1])
+    scale = round(max(values or [h.troops.high or h.troops.low or 0 for h in levels] or [1])
+                  * 1.15) or 1
 
     def y(value: int | None) -> float:
         return round(LANE - (LANE - 4) * (value or 0) / scale, 1)
@@ -219,14 +221,16 @@ def troops_over_time(history: Sequence[tuple[date, list[overview.Group]]],
             open_top = amount.high is None and amount.known
             steps.append(Step(x, round(end - x, 2), amount, y(amount.low),
                               0 if open_top else y(amount.high if amount.high else amount.low),
-                              end - x >= 12))
+                              end - x >= 12 and bool(amount.low or amount.high
+                                                     or not amount.known)
+                              and (i == 0 or amounts[i - 1].get(key) != amount)))
         lanes.append(Lane(key, Stage(key).label,
                           "/deployments" + narrowed.query(stage=[key]), steps))
     return TroopsOverTime(
         axis, days, lanes,
         [(day, [amounts[i].get(k) for k in keys]) for i, day in enumerate(days)],
-        [Level(f"{h.label} ({h.troops})", top, y(top)) for h in levels if h.troops.known
-         for top in [h.troops.high or h.troops.low]],
+        [Level(f"{h.label} ({h.troops})", top, y(top) if top <= scale else None)
+         for h in levels if h.troops.known for top in [h.troops.high or h.troops.low]],
         markers(found, axis), list(found),
         [Highlight(axis.x(d), label, style) for d, label, style in highlights])
 
