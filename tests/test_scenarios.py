@@ -228,6 +228,10 @@ def test_bad_scenarios_are_said_where_they_are_chosen(client):
     assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["query", "a"]
     assert client.get("/scenarios.csv?b=2025-02-30").status_code == 422
     assert client.get("/api/v1/scenarios?country=XX").status_code == 422
+    missing = client.get("/api/v1/scenarios?a=level-999999&b=proposed").json()["a"]
+    assert missing["missing"] == "no such force level recorded"
+    assert missing["total"]["text"] == "unknown" and missing["html_url"] is None
+    assert missing["label"] == "Force level 999999"
     with pytest.raises(ValueError, match="unknown scenario"):
         parse_scenario("committed troops")
 
@@ -252,7 +256,7 @@ def test_the_troops_over_time_chart_follows_the_history_and_marks_the_events(cli
     events = client.get("/api/v1/events?per_page=500").json()["items"]
     key = page.select(".event-key li")
     assert len(key) == len([e for e in events if e["happened_on"]])
-    numbers = {t.text for t in chart.select(".event-number")}
+    numbers = {t.contents[-1].strip() for t in chart.select(".event-number")}
     assert "8" in numbers and any("–" in n for n in numbers)
 
 

@@ -104,3 +104,17 @@ def test_the_stance_marks_are_told_by_shape_not_colour(client):
     key = {li.get_text(" ", strip=True) for li in page.select("#chart-stances-over-time "
                                                               ".chart-key li")}
     assert {"★ Leads", "▲ Supports", "▼ Opposes", "○ Not stated"} <= key
+
+
+def test_the_stances_list_and_a_stance_lead_to_the_timeline(client, macron_changes):
+    listing = soup(client.get("/stances?country=FR&position=supports"))
+    link = listing.select_one(".exports a[href^='/stances/timeline']")["href"]
+    assert link == "/stances/timeline?country=FR&position=supports"
+    page = soup(client.get(link))
+    positions = {tr.select("td")[3].text for tr in page.select(".stance-table tbody tr")}
+    assert positions == {"Supports"}
+    stance = macron_changes["supports"]
+    shown = soup(client.get(f"/stances/{stance}")).select_one(
+        "a[href^='/stances/timeline']")["href"]
+    assert shown == f"/stances/timeline#stance-{stance}"
+    assert page.select_one(f"tr#stance-{stance}")

@@ -149,10 +149,10 @@ def _level(session: Session, scenario: Scenario, day: date | None, present: bool
     stmt = (stmt.where(ForceLevel.kind == wanted) if wanted
             else stmt.where(ForceLevel.id == scenario.level_id))
     level = session.scalars(stmt.limit(1)).first()
-    name = wanted.label if wanted else f"Force level {scenario.level_id}"
     if level is None:
-        return Figures(scenario, f"{name} force level", _when(scenario, day, present), day,
-                       Range(), None, missing="no such force level recorded"
+        name = f"{wanted.label} force level" if wanted else f"Force level {scenario.level_id}"
+        return Figures(scenario, name, "not recorded", None, Range(), None,
+                       missing="no such force level recorded"
                        + ("" if present else f" by {format_date(day)}"))
     who = level.advocate.name if level.advocate else "unattributed"
     cited = queries.citations(session=session, kind=kinds.FORCE_LEVELS, ids=[level.id])

@@ -266,6 +266,7 @@ STANCES = Kind(
     search=[Stance.subject, Stance.summary],
     default_sort="position",
     options=[selectinload(Stance.stakeholder)],
+    views=[("Timeline", "/stances/timeline")],
 )
 
 DEMANDS = Kind(

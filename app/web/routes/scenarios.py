@@ -332,8 +332,9 @@ def show_stance_timeline(request: Request, session: SessionDep):
     """Several stakeholders' stances on one time axis, with the events as markers."""
     filters, problems = parse(kinds.STANCES.filters, query_lists(request))
     country = list(filters.values("country"))
+    # The stances list's own filter (countries, positions, words), all on one page.
     page = queries.list_rows(session=session, kind=kinds.STANCES, with_facets=False,
-                             filters=kinds.STANCES.filters(country=country, per_page=500))
+                             filters=filters.model_copy(update={"per_page": 500, "page": 1}))
     found = _events(session, [str(c) for c in country])
     context = {
         "filters": filters, "problems": problems, "page": page,
