@@ -270,3 +270,29 @@ def test_scenarios_is_in_the_figures_menu(client):
     page = soup(client.get("/"))
     group = page.select_one("nav[aria-label=Sections]")
     assert group.select_one("a[href='/scenarios']").text == "Scenarios"
+
+
+def test_each_comparison_chart_draws_the_figures_of_its_table(client, ranged):
+    query = "a=announced@2025-03-02&b=committed"
+    page = soup(client.get(f"/scenarios?{query}"))
+    api = client.get(f"/api/v1/scenarios?{query}").json()
+    for slug, section in [("contributor", "contributor"), ("site-kind", "site_kind"),
+                          ("asset-type", "asset_type")]:
+        drawn = {(g["data-key"], r["data-scenario"]): Range(_int(r["data-low"]),
+                                                            _int(r["data-high"]))
+                 for g in page.select(f"#chart-pair-{slug} .pair-group")
+                 for r in g.select(".pair-row")}
+        expected = {(line["key"] or "", name): amount(line[name])
+                    for line in api[section] for name in "ab"}
+        assert drawn == expected
+        cells = {tr["data-key"]: [td.get_text(" ", strip=True) for td in tr.select("td")]
+                 for tr in page.select(f"#table-{slug} tbody tr")}
+        for line in api[section]:
+            assert cells[line["key"] or ""] == [
+                line["a"]["text"] + (f" ({line['a_unknown']} of unknown size)"
+                                     if line["a_unknown"] and line["a"]["text"] != "unknown"
+                                     else ""),
+                line["b"]["text"] + (f" ({line['b_unknown']} of unknown size)"
+                                     if line["b_unknown"] and line["b"]["text"] != "unknown"
+                                     else ""),
+                line["difference"]["text"]]

@@ -144,6 +144,14 @@ class Step:
     y_high: float  # 0 where the range is open upwards
     label: bool  # wide enough to print its figure
 
+    @property
+    def label_at(self) -> tuple[float, str]:
+        """Where its figure is printed: from its start, or in the right half of the chart
+        back from its end, so that it never runs off the edge."""
+        if self.x > 50:
+            return round(self.x + self.width - 0.6, 2), "end"
+        return round(self.x + 0.6, 2), "start"
+
 
 @dataclass(frozen=True)
 class Lane:

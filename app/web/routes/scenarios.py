@@ -101,9 +101,7 @@ def paired(slug: str, title: str, unit: str, a_name: str, b_name: str,
             if amount is not None:  # a plan-wide figure has no bar per row
                 bars.append(charts.Bar(f"{line.label}, {name}", amount, str(amount),
                                        href))
-    return charts.Chart(slug, title, unit, bars,
-                        note="Hatched: the upper end of a range, or open-ended where no upper "
-                             "figure is reported.")
+    return charts.Chart(slug, title, unit, bars)
 
 
 def comparison_context(request: Request, session: Session, live: Session, query: dict):
