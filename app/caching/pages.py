@@ -80,7 +80,9 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         variant = tuple(headers.get(h, "") for h in VARIANT_HEADERS)
-        address = (scope["path"], scope["query_string"], variant)
+        # The host too: a page's Cite box names its own absolute address, which a request
+        # for another host must not be handed.
+        address = (headers.get("host", ""), scope["path"], scope["query_string"], variant)
         digest = hashlib.blake2b(repr((build_id(), version, address)).encode(), digest_size=12)
         etag = f'W/"{digest.hexdigest()}"'
         if etag in headers.get("if-none-match", ""):

@@ -47,6 +47,7 @@ from app.web.routes import (
     api,
     auth,
     changes,
+    cite,
     docs,
     editing,
     evidence,
@@ -57,6 +58,8 @@ from app.web.routes import (
     overview,
     rows,
     search,
+    views,
+    views_api,
 )
 from app.web.static import STATIC_DIR, CachedStatic
 from app.web.templating import render
@@ -179,6 +182,7 @@ def create_app() -> FastAPI:
     app.include_router(auth.router)
     app.include_router(admin_users.router)
     app.include_router(account.router)
+    app.include_router(views_api.router)
     app.include_router(api.router)
     app.include_router(search.api_router)
     app.include_router(search.router)
@@ -190,6 +194,8 @@ def create_app() -> FastAPI:
     app.include_router(editing.router)
     app.include_router(maps.router)
     app.include_router(maps.data_router)
+    app.include_router(views.router)
+    app.include_router(cite.router)
     app.include_router(rows.router)
 
     @app.exception_handler(Exception)
