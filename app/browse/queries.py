@@ -347,14 +347,21 @@ class DatasetInfo:
     newest_change_at: datetime | None = None
 
 
-def dataset_info(session: Session) -> DatasetInfo:
+def dataset_info(session: Session, *, sources: bool = True) -> DatasetInfo:
+    """What a page says of the whole dataset; without `sources`, only what its Cite box
+    needs (an HTMX fragment sends that box again, not the rest)."""
+    updated = select(DataStamp.updated_at).where(DataStamp.id == 1).scalar_subquery()
+    newest = (select(func.max(Change.id)).scalar_subquery(),
+              select(func.max(Change.at)).scalar_subquery())
+    if not sources:
+        row = session.execute(select(updated, *newest)).one()
+        return DatasetInfo(row[0], None, 0, *row[1:])
     row = session.execute(
         select(
-            select(DataStamp.updated_at).where(DataStamp.id == 1).scalar_subquery(),
+            updated,
             select(func.max(Source.published_on)).scalar_subquery(),
             select(func.count(Source.id)).scalar_subquery(),
-            select(func.max(Change.id)).scalar_subquery(),
-            select(func.max(Change.at)).scalar_subquery(),
+            *newest,
         )
     ).one()
     return DatasetInfo(*row)

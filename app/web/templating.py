@@ -119,7 +119,7 @@ def render(
         context["messages"] = [*flashes(request), *context.get("messages", [])]
     if session is not None:
         # A fragment too: it sends the page's Cite box again, for its new address.
-        context["info"] = dataset_info(session)
+        context["info"] = dataset_info(session, sources=partial is None)
     response = templates.TemplateResponse(
         request, name, context, block_name=partial, status_code=status_code
     )
