@@ -296,3 +296,10 @@ def test_resolve_gives_a_view_its_page_and_parsed_filter(alice, session):
     assert (page.filters.country, [k.value for k in page.filters.kind]) == (["UA"], ["port"])
     alice.post("/views/harbours/delete", data={"csrf_token": alice.csrf_token})
     assert views.resolve(session, "harbours") is None
+
+
+def test_a_view_cites_the_page_it_shows(alice, client):
+    address = save(alice, "Ports", "/sites?kind=port", public=True)
+    box = soup(client.get(address)).select_one("#cite-this")
+    assert "/sites?kind=port&as_of=" in box.select_one(".permalink a")["href"]
+    assert "title = {{Ports}}" in box.select_one("pre.cite-code").get_text()
