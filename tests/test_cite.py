@@ -3,6 +3,7 @@ and the citation's BibTeX and CSL-JSON carry the pinned address."""
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -158,3 +159,13 @@ def test_each_host_gets_its_own_addresses_from_the_page_cache(client):
     second = client.get("/assets", headers={"host": "two.example"})
     assert _box(first).select_one(".permalink a")["href"].startswith("http://one.example/")
     assert _box(second).select_one(".permalink a")["href"].startswith("http://two.example/")
+
+
+def test_a_page_of_the_past_is_pinned_to_its_own_date(client, session):
+    past = client.get("/assets?as_of=2025-02-21&country=US")
+    query = parse_qs(urlsplit(permalink(past)).query)
+    newest_then = session.scalar(select(func.max(Change.id)).where(
+        Change.at < datetime(2025, 2, 22, tzinfo=UTC)))
+    assert (query["as_of"], query["change"], query["country"]) == (
+        ["2025-02-21"], [str(newest_then)], ["US"])
+    assert _figures(client.get(permalink(past))) == _figures(past)

@@ -33,7 +33,7 @@ def get_view_session(
                     "the present.",
         examples=["2025-02-21"])] = None,
     change: Annotated[int | None, Query(
-        ge=1, le=2**62,
+        ge=1, le=2**31 - 1,  # the largest id a PostgreSQL integer holds
         description="With `as_of`: only the changes recorded up to this one (a permalink's "
                     "pin), so later changes, even ones dated earlier, are not shown.")] = None,
 ) -> Iterator[Session]:

@@ -106,6 +106,7 @@ ONE_ERRORS = {
     410: {"description": "The view was deleted"},
 }
 WRITE_ERRORS = {
+    400: {"description": "The body cannot be read as JSON"},
     401: {"description": "No valid API token or session"},
     403: {"description": "Not the view's owner (nor an admin), or a session request lacks "
                          "its CSRF token"},
