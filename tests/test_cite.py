@@ -169,3 +169,16 @@ def test_a_page_of_the_past_is_pinned_to_its_own_date(client, session):
     assert (query["as_of"], query["change"], query["country"]) == (
         ["2025-02-21"], [str(newest_then)], ["US"])
     assert _figures(client.get(permalink(past))) == _figures(past)
+
+
+def test_a_cached_page_is_not_cited_as_read_on_an_earlier_day(client, monkeypatch):
+    from app.caching import pages
+    from app.web import citing
+
+    first = json.loads(_box(client.get("/assets")).select("pre.cite-code")[1].get_text())
+    later = datetime(2031, 5, 17, 9, 0, tzinfo=UTC)
+    monkeypatch.setattr(pages, "utcnow", lambda: later)
+    monkeypatch.setattr(citing, "today", lambda: later.date())
+    second = json.loads(_box(client.get("/assets")).select("pre.cite-code")[1].get_text())
+    assert first[0]["accessed"] != second[0]["accessed"]
+    assert second[0]["accessed"] == {"date-parts": [[2031, 5, 17]]}

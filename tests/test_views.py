@@ -303,3 +303,24 @@ def test_a_view_cites_the_page_it_shows(alice, client):
     box = soup(client.get(address)).select_one("#cite-this")
     assert "/sites?kind=port&as_of=" in box.select_one(".permalink a")["href"]
     assert "title = {{Ports}}" in box.select_one("pre.cite-code").get_text()
+
+
+def test_an_admin_may_rename_anyones_view(alice, admin_client, client):
+    address = save(alice, "Drones", "/assets?asset_type=drone")
+    assert admin_client.get(address + "/edit").status_code == 200
+    renamed = admin_client.post(address + "/edit", data={"csrf_token": admin_client.csrf_token,
+                                                         "name": "All drones", "public": "1"},
+                                follow_redirects=False)
+    assert renamed.headers["location"] == "/views/all-drones"
+    assert soup(client.get("/views/all-drones")).h1.get_text(strip=True) == "All drones"
+    assert client.get("/api/v1/views/all-drones").json()["owner"] == "alice"
+
+
+def test_a_view_shows_the_plan_as_of_a_date_like_its_page(alice, client, scripted):
+    address = save(alice, "US assets", "/assets?country=US", public=True)
+    past = client.get(address + "?as_of=2025-03-01")
+    assert "The plan as it stood on" in past.text
+    assert result_ids(past, "assets") == result_ids(
+        client.get("/assets?country=US&as_of=2025-03-01"), "assets")
+    sort = soup(past).select_one("#sort-quantity")["href"]
+    assert sort.startswith(address + "?") and sort.endswith("as_of=2025-03-01")
