@@ -182,3 +182,23 @@ def test_a_cached_page_is_not_cited_as_read_on_an_earlier_day(client, monkeypatc
     second = json.loads(_box(client.get("/assets")).select("pre.cite-code")[1].get_text())
     assert first[0]["accessed"] != second[0]["accessed"]
     assert second[0]["accessed"] == {"date-parts": [[2031, 5, 17]]}
+
+
+def test_a_change_dated_back_before_the_moment_leaves_the_permalink_alone(client, session):
+    from app.history import record
+    from tests.scripted import EDITOR, asset
+
+    page = client.get("/assets?country=US")
+    cited, link = _figures(page), permalink(page)
+    # Recorded later, but dated before the moment the permalink names (after the seed,
+    # whose changes take effect at the start of 21 Feb 2025, within the same second).
+    jets = asset(session, "us-fighter-jets-backstop")
+    record.attribute(session, EDITOR, "update", "Jets counted",
+                     at=datetime(2025, 2, 21, 0, 0, 0, 500_000, tzinfo=UTC))
+    jets.quantity_low = jets.quantity_high = 24
+    session.commit()
+    as_of = parse_qs(urlsplit(link).query)["as_of"][0]
+    assert _figures(client.get(f"/assets?country=US&as_of={as_of}")) != cited
+    pinned = client.get(link)
+    assert _figures(pinned) == cited
+    assert "as recorded up to change" in soup(pinned).select_one(".as-of").get_text()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.browse.overview import OverviewFilters
 from app.plan import kinds
-from app.plan.filters import BaseFilters, FilterQuery, parse
+from app.plan.filters import FilterQuery, parse
 from app.plan.models import utcnow
 from app.plan.records import SavedView, SavedViewAlias, User
 from app.plan.vocab import Role
@@ -97,10 +97,6 @@ def parse_path(path: str) -> Target:
 def target(view: SavedView) -> Target:
     """The page a saved view shows and its parsed filter (its path was checked when saved)."""
     return parse_path(view.path)
-
-
-def filters_of(view: SavedView) -> BaseFilters | FilterQuery:
-    return target(view).filters
 
 
 # --- Reading ---
