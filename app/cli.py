@@ -114,6 +114,69 @@ def restore(
                f"now at revision {report.revision}.")
 
 
+@cli.command("export-package")
+def export_package(
+    path: Annotated[Path, typer.Argument(help="The zip to write; it must not exist yet")],
+    filter: Annotated[list[str] | None, typer.Option(
+        "--filter", help="A list's filter as NAME=VALUE (repeatable): country=FR, "
+                         "asset_type=drone, q=odesa, ...")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="The plan as it stood at the end of this day (UTC), YYYY-MM-DD")] = None,
+) -> None:
+    """Write the plan as a Frictionless Data Package (what /datapackage.zip serves)."""
+    from app.history import asof
+    from app.packaging import selection, writing
+
+    query: dict[str, list[str]] = {}
+    for item in filter or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--filter")
+        query.setdefault(name.strip(), []).append(value.strip())
+    try:
+        choice = selection.choose(query)
+        day = asof.parse_day(as_of) if as_of else None
+    except selection.FilterRefused as refused:
+        raise typer.BadParameter(str(refused), param_hint="--filter") from None
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--as-of") from None
+    if path.exists():
+        typer.echo(f"{path} exists already: name a new file.", err=True)
+        raise typer.Exit(1)
+    with new_session() as live:
+        past = asof.view(live, day) if day else None
+        bind = past[1].get_bind() if past else get_engine()
+        draft = path.with_name(f".{path.name}.partial")
+        try:
+            with draft.open("wb") as out:
+                for piece in writing.package(bind, choice, as_of=day if past else None,
+                                             licence=writing.configured_licence()):
+                    out.write(piece)
+            draft.replace(path)
+        finally:
+            draft.unlink(missing_ok=True)
+            if past:
+                past[1].close()
+    typer.echo(f"Wrote the data package to {path} ({path.stat().st_size:,} bytes).")
+
+
+@cli.command("import-package")
+def import_package(
+    path: Annotated[Path, typer.Argument(help="A data package zip that Peaceplan wrote")],
+) -> None:
+    """Load a data package into the empty database of DATABASE_URL, as one change."""
+    from app.packaging import loading
+
+    migrations.upgrade(get_engine())
+    with new_session() as session:
+        try:
+            report = loading.load(session, path)
+        except loading.PackageError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"Loaded {report} from {path} into {get_engine().url.render_as_string()}.")
+
+
 def first_admin_hint(session) -> str | None:
     if users.count_users(session):
         return None

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     source_text_max_length: int = 2_000_000
     #: The largest request body taken, in megabytes (an uploaded source file included).
     max_body_mb: int = 25
+    #: The licence the data package (/datapackage.zip) is offered under.
+    package_license: str = "ODC-BY-1.0"
+    package_license_title: str = "Open Data Commons Attribution License v1.0"
+    package_license_url: str = "https://opendatacommons.org/licenses/by/1-0/"
 
     @field_validator("database_url")
     @classmethod

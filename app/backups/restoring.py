@@ -143,7 +143,7 @@ def _load(connection: Connection, revision: str, items: Iterator[Item]) -> tuple
     return len(loaders), rows
 
 
-def _reset_sequences(connection: Connection) -> None:
+def reset_sequences(connection: Connection) -> None:
     """On PostgreSQL, let new rows take ids after the restored ones (SQLite does so itself)."""
     if connection.dialect.name != "postgresql":
         return
@@ -173,7 +173,7 @@ def restore(engine: Engine, path: Path) -> Report:
                                   f"that does.")
             with migrate.migrating(engine) as connection:
                 restored, rows = _load(connection, revision, items)
-                _reset_sequences(connection)
+                reset_sequences(connection)
                 migrate.move(connection, "head")
                 revision = migrate.current(connection)
     except (DBAPIError, engine.dialect.loaded_dbapi.Error) as error:

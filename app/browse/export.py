@@ -13,7 +13,7 @@ light tuple standing in for the row, so the CSV and the API cannot disagree.
 import csv
 import io
 from collections import defaultdict, namedtuple
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,28 +179,38 @@ def csv_chunks(session: Session, kind: Kind, result: Result) -> Iterator[str]:
         columns.append(None if ref.many else at)
         at += 0 if ref.many else 2
     getters = (_id, *shape.getters)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header(kind))
+
+    def rows(batch: Sequence[Any]) -> Iterator[list[Any]]:
+        ids = [values[0] for values in batch]
+        listed = [_many(session, kind, ref, ids) if ref.many else None for ref in shape.refs]
+        sources = _sources(session, kind, ids) if kind.cited else None
+        for values in batch:
+            row = shape.row(*values[:n_reads], *(
+                ref.make(values[i], values[i + 1]) if i is not None
+                else found.get(values[0], [])
+                for ref, i, found in zip(shape.refs, columns, listed, strict=True)))
+            out = [cell(get(row)) for get in getters]
+            if sources is not None:
+                out.append(cell(sources.get(row.id, "")))
+            yield out
+
     try:
-        for batch in result.partitions():
-            ids = [values[0] for values in batch]
-            listed = [_many(session, kind, ref, ids) if ref.many else None
-                      for ref in shape.refs]
-            sources = _sources(session, kind, ids) if kind.cited else None
-            for values in batch:
-                row = shape.row(*values[:n_reads], *(
-                    ref.make(values[i], values[i + 1]) if i is not None
-                    else found.get(values[0], [])
-                    for ref, i, found in zip(shape.refs, columns, listed, strict=True)))
-                out = [cell(get(row)) for get in getters]
-                if sources is not None:
-                    out.append(cell(sources.get(row.id, "")))
-                writer.writerow(out)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+        yield from csv_text(header(kind), (rows(batch) for batch in result.partitions()))
     finally:
         result.close()
+
+
+def csv_text(names: Sequence[str], batches: Iterable[Iterable[Sequence[Any]]]
+             ) -> Iterator[str]:
+    """CSV text of a header and batches of rows, one piece per batch (the header alone when
+    there are none), so that a batch is sent before the next is read."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(names)
+    for batch in batches:
+        writer.writerows(batch)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     if buffer.tell():  # no rows: the header alone
         yield buffer.getvalue()

@@ -262,6 +262,21 @@ def _after_transaction_end(session: Session, transaction) -> None:
         session.info.pop(_INFO, None)
 
 
+def created(change_id: int, model: type[Base], values: Any, version: int | None = None,
+            links: dict[str, list[int]] | None = None) -> dict[str, Any]:
+    """The revision that records a row created with `values` (its columns, by name) and
+    `links` (the ids of each list of rows it links to), as the listeners would: for rows
+    inserted past the ORM, which the listeners do not see."""
+    after = {key: _json(values[key]) for key in _columns(model)}
+    for key in COLLECTIONS.get(model, ()):
+        after[key] = sorted((links or {}).get(key, ()))
+    parent_type, parent_id = ((after["subject_type"], after["subject_id"])
+                              if model is Citation else (None, None))
+    return {"change_id": change_id, "subject_type": model.__tablename__,
+            "subject_id": values["id"], "parent_type": parent_type, "parent_id": parent_id,
+            "action": "create", "before": None, "after": after, "version": version}
+
+
 def record_baseline(session: Session, at: datetime | None = None) -> int:
     """Record the rows of a database that holds plan data but no history (one filled before
     history was kept) as one change creating them, so views of the past can show them.

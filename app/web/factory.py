@@ -56,6 +56,7 @@ from app.web.routes import (
     importing,
     maps,
     overview,
+    package,
     rows,
     search,
     views,
@@ -194,6 +195,7 @@ def create_app() -> FastAPI:
     app.include_router(editing.router)
     app.include_router(maps.router)
     app.include_router(maps.data_router)
+    app.include_router(package.router)
     app.include_router(views.router)
     app.include_router(cite.router)
     app.include_router(rows.router)
