@@ -67,6 +67,22 @@ def test_save_a_filtered_list_then_change_it_in_place(page: Page, live_server: s
     _clean(page, "the list of views")
     page.screenshot(path=artifacts / f"views-{viewport}.png", full_page=True)
 
+    # Renamed, then deleted: the first address follows, then says it is gone.
+    page.get_by_role("link", name=f"Edit US backstop {viewport}").click()
+    _clean(page, "the form to edit a view")
+    page.get_by_label("Name").fill(f"Backstop {viewport}")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page).to_have_url(f"{live_server}/views/backstop-{viewport}")
+    page.goto(f"/views/us-backstop-{viewport}")
+    expect(page).to_have_url(f"{live_server}/views/backstop-{viewport}")
+    page.get_by_role("link", name="Rename, share or delete").click()
+    page.get_by_role("button", name=re.compile("^Delete")).click()
+    expect(page.locator(".notice")).to_contain_text("Deleted the view")
+    response = page.goto(f"/views/us-backstop-{viewport}")
+    assert response.status == 410
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gone")
+    _clean(page, "a deleted view")
+
 
 def test_a_permalink_opens_the_cited_page_as_it_was(page: Page, live_server: str) -> None:
     page.goto("/sites?kind=port")
