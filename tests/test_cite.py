@@ -202,3 +202,9 @@ def test_a_change_dated_back_before_the_moment_leaves_the_permalink_alone(client
     pinned = client.get(link)
     assert _figures(pinned) == cited
     assert "as recorded up to change" in soup(pinned).select_one(".as-of").get_text()
+
+
+def test_the_change_log_offers_no_pin_it_would_not_honour(client):
+    # /compare reads the history as recorded now: a permalink pinned to a change would
+    # promise what it cannot keep.
+    assert soup(client.get("/compare")).select_one("#cite-this") is None
