@@ -18,7 +18,7 @@ from app.caching.memo import memo
 from app.plan.filters import BaseFilters, Dim
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Asset, Citation, Deployment, Source, deployment_site
-from app.plan.records import DataStamp
+from app.plan.records import Change, DataStamp
 from app.search import index as search_index
 from app.search.words import QueryProblem
 
@@ -341,14 +341,27 @@ class DatasetInfo:
     updated_at: datetime | None
     latest_source_on: date | None
     source_count: int
+    #: The newest change recorded and the latest time any change took effect: what a
+    #: permalink to the page pins (none in a view of the past, which pins its own).
+    newest_change: int | None = None
+    newest_change_at: datetime | None = None
 
 
-def dataset_info(session: Session) -> DatasetInfo:
+def dataset_info(session: Session, *, sources: bool = True) -> DatasetInfo:
+    """What a page says of the whole dataset; without `sources`, only what its Cite box
+    needs (an HTMX fragment sends that box again, not the rest)."""
+    updated = select(DataStamp.updated_at).where(DataStamp.id == 1).scalar_subquery()
+    newest = (select(func.max(Change.id)).scalar_subquery(),
+              select(func.max(Change.at)).scalar_subquery())
+    if not sources:
+        row = session.execute(select(updated, *newest)).one()
+        return DatasetInfo(row[0], None, 0, *row[1:])
     row = session.execute(
         select(
-            select(DataStamp.updated_at).where(DataStamp.id == 1).scalar_subquery(),
+            updated,
             select(func.max(Source.published_on)).scalar_subquery(),
             select(func.count(Source.id)).scalar_subquery(),
+            *newest,
         )
     ).one()
     return DatasetInfo(*row)

@@ -31,6 +31,7 @@ from app.caching import stamp
 from app.caching.memo import LRU
 from app.config import get_settings
 from app.db import get_engine, get_session
+from app.plan.models import utcnow
 
 #: Request headers that choose between the page and a fragment of it.
 VARIANT_HEADERS = ("hx-request", "hx-boosted", "hx-history-restore-request")
@@ -80,7 +81,11 @@ class PageCache:
             await self.app(scope, receive, send)
             return
         variant = tuple(headers.get(h, "") for h in VARIANT_HEADERS)
-        address = (scope["path"], scope["query_string"], variant)
+        # The host too: a page's Cite box names its own absolute address, which a request
+        # for another host must not be handed. And the day: pages say how long ago the
+        # newest source is, and a citation the day it was read.
+        address = (headers.get("host", ""), scope["path"], scope["query_string"], variant,
+                   utcnow().date().isoformat())
         digest = hashlib.blake2b(repr((build_id(), version, address)).encode(), digest_size=12)
         etag = f'W/"{digest.hexdigest()}"'
         if etag in headers.get("if-none-match", ""):

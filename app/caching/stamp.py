@@ -20,12 +20,25 @@ from sqlalchemy import Engine, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.plan.models import utcnow
-from app.plan.records import ApiToken, DataStamp, SignInThrottle, User, UserSession
+from app.plan.records import (
+    ApiToken,
+    DataStamp,
+    SavedView,
+    SavedViewAlias,
+    SignInThrottle,
+    User,
+    UserSession,
+)
 
+#: Tables that are not plan data but are shown on the public pages (saved views, listed
+#: on the overview): writing them moves the version number, so no cached page lists them
+#: stale, but not the time the data was last edited.
+SHOWN = {SavedView.__tablename__, SavedViewAlias.__tablename__}
 #: Tables whose rows are not plan data: writing them leaves the data version alone.
 #: Account tables belong here (a sign-in must not empty every cache).
 NOT_PLAN_DATA = {DataStamp.__tablename__, User.__tablename__, ApiToken.__tablename__,
-                 SignInThrottle.__tablename__, UserSession.__tablename__, "alembic_version"}
+                 SignInThrottle.__tablename__, UserSession.__tablename__, "alembic_version",
+                 *SHOWN}
 
 
 @dataclass(frozen=True)
@@ -159,14 +172,13 @@ class AsyncReader:
         return Version(*row) if row else Version(0, None)
 
 
-def bump(session: Session) -> None:
-    """Record that plan data changed, in the session's transaction."""
+def bump(session: Session, *, dated: bool = True) -> None:
+    """Record that plan data changed, in the session's transaction; `dated=False` for
+    what is shown beside the plan data without being part of it."""
     connection = session.connection()
     now = utcnow()
-    result = connection.execute(
-        update(DataStamp).where(DataStamp.id == 1)
-        .values(version=DataStamp.version + 1, updated_at=now)
-    )
+    values = {"version": DataStamp.version + 1, **({"updated_at": now} if dated else {})}
+    result = connection.execute(update(DataStamp).where(DataStamp.id == 1).values(**values))
     if result.rowcount == 0:
         connection.execute(insert(DataStamp).values(id=1, version=1, updated_at=now))
     # A stamp object loaded in this session is now stale.
@@ -180,14 +192,21 @@ def _is_plan_data(obj: object) -> bool:
     return table is not None and table not in NOT_PLAN_DATA
 
 
+def _is_shown(obj: object) -> bool:
+    return getattr(type(obj), "__tablename__", None) in SHOWN
+
+
+def _changed(session: Session, test) -> bool:
+    return any(test(o) for o in (*session.new, *session.deleted)) or any(
+        test(o) and session.is_modified(o, include_collections=True) for o in session.dirty)
+
+
 @event.listens_for(Session, "before_flush")
 def _bump_on_flush(session: Session, _context, _instances) -> None:
-    changed = any(_is_plan_data(o) for o in (*session.new, *session.deleted)) or any(
-        _is_plan_data(o) and session.is_modified(o, include_collections=True)
-        for o in session.dirty
-    )
-    if changed:
+    if _changed(session, _is_plan_data):
         bump(session)
+    elif _changed(session, _is_shown):
+        bump(session, dated=False)
 
 
 @event.listens_for(Session, "do_orm_execute")

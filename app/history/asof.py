@@ -45,6 +45,8 @@ from app.search import index as search_index
 CACHE_SIZE = 8
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A moment to the second in UTC, as a permalink pins it: 2025-02-21T18:30:00Z.
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
 def parse_day(value: str) -> date:
@@ -56,6 +58,28 @@ def parse_day(value: str) -> date:
     except ValueError:
         pass
     raise ValueError(f"'{value}' is not a date: write it as YYYY-MM-DD, e.g. 2025-02-21")
+
+
+def parse_when(value: str) -> date | datetime:
+    """A day (YYYY-MM-DD) or a moment in UTC (YYYY-MM-DDTHH:MM:SSZ), or ValueError."""
+    value = value.strip()
+    if _MOMENT.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        raise ValueError(f"'{value}' is not a time: write it as YYYY-MM-DDTHH:MM:SSZ (UTC), "
+                         f"e.g. 2025-02-21T18:30:00Z")
+    try:
+        return parse_day(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date: write it as YYYY-MM-DD, e.g. 2025-02-21, "
+                         f"or a time in UTC as YYYY-MM-DDTHH:MM:SSZ") from None
+
+
+def moment_param(moment: datetime) -> str:
+    """How `as_of` writes a moment (UTC, to the second)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def today() -> date:
@@ -76,10 +100,11 @@ def end_of(day: date) -> datetime:
 Subject = tuple[str, int]
 
 
-def latest_revisions(until: datetime, subjects: Any = None) -> Any:
+def latest_revisions(until: datetime, subjects: Any = None, upto: int | None = None) -> Any:
     """The latest revision of each row among changes that took effect before `until`:
     a select of (subject_type, subject_id, after), optionally limited to the rows of
-    `subjects`, a subquery of (subject_type, subject_id)."""
+    `subjects`, a subquery of (subject_type, subject_id), and to changes recorded up to
+    change `upto`."""
     rank = func.row_number().over(
         partition_by=(Revision.subject_type, Revision.subject_id),
         order_by=(Change.at.desc(), Change.id.desc(), Revision.id.desc()),
@@ -89,6 +114,8 @@ def latest_revisions(until: datetime, subjects: Any = None) -> Any:
         .join(Change, Change.id == Revision.change_id)
         .where(Change.at < until)
     )
+    if upto is not None:
+        stmt = stmt.where(Change.id <= upto)
     if subjects is not None:
         stmt = stmt.join(subjects, (subjects.c.subject_type == Revision.subject_type)
                          & (subjects.c.subject_id == Revision.subject_id))
@@ -97,12 +124,13 @@ def latest_revisions(until: datetime, subjects: Any = None) -> Any:
         ranked.c.rank == 1)
 
 
-def state_at(session: Session, until: datetime, subjects: Any = None) -> dict[Subject, dict]:
-    """Every row as it stood just before `until`, by (subject type, id); deleted rows and
-    rows not yet created are absent."""
+def state_at(session: Session, until: datetime, subjects: Any = None,
+             upto: int | None = None) -> dict[Subject, dict]:
+    """Every row as it stood just before `until` (by change `upto`, when given), by
+    (subject type, id); deleted rows and rows not yet created are absent."""
     return {
         (kind, row_id): after
-        for kind, row_id, after in session.execute(latest_revisions(until, subjects))
+        for kind, row_id, after in session.execute(latest_revisions(until, subjects, upto))
         if after is not None
     }
 
@@ -112,20 +140,45 @@ def state_at(session: Session, until: datetime, subjects: Any = None) -> dict[Su
 
 @dataclass(frozen=True)
 class AsOf:
-    """A view of the plan as it stood at the end of `day`."""
+    """A view of the plan as it stood at the end of `day`, or just before the moment
+    `until` when `as_of` named one, pinned to change `change` when the address named it."""
 
     day: date
     first_recorded: datetime | None  # when the history begins: nothing is known before it
+    until: datetime | None = None
+    #: The address's `as_of`, as links on the page carry it on.
+    param: str = ""
+    #: The newest change the view reflects (None before any).
+    newest_change: int | None = None
+    #: The change the address pinned the view to, when it names one that fits `as_of`.
+    change: int | None = None
+    #: Why the change the address named was not followed ("unknown", "later").
+    mismatch: str | None = None
+    asked_change: int | None = None
 
     @property
     def before_records(self) -> bool:
-        return self.first_recorded is None or end_of(self.day) <= self.first_recorded
+        return self.first_recorded is None or self.end <= self.first_recorded
+
+    @property
+    def end(self) -> datetime:
+        return self.until or end_of(self.day)
+
+    @property
+    def moment(self) -> bool:
+        """Whether `as_of` named a moment rather than a whole day."""
+        return self.until is not None
+
+    @property
+    def query(self) -> str:
+        """The query that shows this same view: `as_of`, and the change it is pinned to."""
+        return f"as_of={self.param}" + (f"&change={self.change}" if self.change else "")
 
 
 @dataclass(frozen=True)
 class _Key:
     database: str
-    day: date
+    until: datetime
     newest_change: int | None
     recorded_at: datetime | None
 
@@ -184,22 +237,41 @@ def _migrated_template() -> sqlite3.Connection:
 SNAPSHOTS = _Snapshots(CACHE_SIZE)
 
 
-def view(live: Session, day: date) -> tuple[AsOf, Session] | None:
-    """A read-only session on the plan as it stood at the end of `day`, or None when
-    `day` is today or later: then the present is the answer."""
-    if day >= today():
+def view(live: Session, when: date | datetime,
+         change: int | None = None) -> tuple[AsOf, Session] | None:
+    """A read-only session on the plan as it stood at the end of day `when`, or just
+    before the moment `when`; or None when that is now or later: then the present is the
+    answer.
+
+    `change` pins the view to the changes recorded up to that one, so that an address
+    made when it was the newest shows the same plan after any later change, one dated
+    back before `when` included. A `change` that does not fit `when` (no such change, or
+    one that took effect after it) is not followed: the view shows `when` as recorded now
+    and says why (`AsOf.mismatch`)."""
+    moment = when if isinstance(when, datetime) else None
+    until = moment or end_of(when)
+    day = moment.date() if moment else when
+    if change is None and (until > utcnow() if moment else day >= today()):
         return None
-    until = end_of(day)
-    newest = (select(Change.id, Change.recorded_at, Change.at).where(Change.at < until)
-              .order_by(Change.id.desc()).limit(1).subquery())
+    asked, mismatch = change, None
+    if change is not None:
+        at = live.scalar(select(Change.at).where(Change.id == change))
+        if at is None or _aware(at) >= until:
+            change, mismatch = None, "unknown" if at is None else "later"
+    newest = select(Change.id, Change.recorded_at, Change.at).where(Change.at < until)
+    if change is not None:
+        newest = newest.where(Change.id <= change)
+    newest = newest.order_by(Change.id.desc()).limit(1).subquery()
     first, newest_id, recorded_at, newest_at = live.execute(select(
         select(func.min(Change.at)).scalar_subquery(),
         *(select(column).scalar_subquery() for column in newest.c),
     )).one()
-    key = _Key(str(live.get_bind().engine.url), day, newest_id, recorded_at)
+    key = _Key(str(live.get_bind().engine.url), until, newest_id, recorded_at)
     stamp = {"id": 1, "version": newest_id or 0, "updated_at": newest_at or until}
-    engine = SNAPSHOTS.engine(key, lambda raw: _build(raw, live, until, stamp))
-    return AsOf(day, _aware(first)), Session(engine)
+    engine = SNAPSHOTS.engine(key, lambda raw: _build(raw, live, until, stamp, change))
+    param = moment_param(moment) if moment else day.isoformat()
+    return AsOf(day, _aware(first), until=moment, param=param, newest_change=newest_id,
+                change=change, mismatch=mismatch, asked_change=asked), Session(engine)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -207,10 +279,11 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def _build(raw: sqlite3.Connection, live: Session, until: datetime, stamp: dict) -> Engine:
+def _build(raw: sqlite3.Connection, live: Session, until: datetime, stamp: dict,
+           upto: int | None = None) -> Engine:
     engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool,
                            pool_reset_on_return=None)
-    state = state_at(live, until)
+    state = state_at(live, until, upto=upto)
     countries = [{c.key: getattr(country, c.key) for c in Country.__table__.columns}
                  for country in live.scalars(select(Country))]
     with engine.begin() as connection:

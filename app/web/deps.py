@@ -26,10 +26,16 @@ def get_view_session(
         # Checked below, for a message that says how to write it. Empty is the present, as
         # a cleared date field sends it.
         json_schema_extra={"anyOf": [{"type": "string", "format": "date"},
+                                     {"type": "string", "format": "date-time"},
                                      {"type": "string", "maxLength": 0}]},
-        description="Show the plan as it stood at the end of this day (UTC), YYYY-MM-DD; "
-                    "today or later is the present.",
+        description="Show the plan as it stood at the end of this day (UTC), YYYY-MM-DD, "
+                    "or just before this moment, YYYY-MM-DDTHH:MM:SSZ; now or later is "
+                    "the present.",
         examples=["2025-02-21"])] = None,
+    change: Annotated[int | None, Query(
+        ge=1, le=2**31 - 1,  # the largest id a PostgreSQL integer holds
+        description="With `as_of`: only the changes recorded up to this one (a permalink's "
+                    "pin), so later changes, even ones dated earlier, are not shown.")] = None,
 ) -> Iterator[Session]:
     """The session a page reads: the live database, or with `?as_of=` the plan as it
     stood on that date, rebuilt from the change history."""
@@ -37,12 +43,12 @@ def get_view_session(
         yield live
         return
     try:
-        day = asof.parse_day(as_of)
+        when = asof.parse_when(as_of)
     except ValueError as error:
         # The same error as any bad parameter: a 400 page, or a 422 from the API.
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "as_of"),
                                        "msg": str(error), "input": as_of}]) from None
-    past = asof.view(live, day)
+    past = asof.view(live, when, change)
     if past is None:
         yield live
         return

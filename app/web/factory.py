@@ -47,6 +47,7 @@ from app.web.routes import (
     api,
     auth,
     changes,
+    cite,
     docs,
     editing,
     evidence,
@@ -59,6 +60,8 @@ from app.web.routes import (
     rows,
     scenarios,
     search,
+    views,
+    views_api,
 )
 from app.web.static import STATIC_DIR, CachedStatic
 from app.web.templating import render
@@ -181,6 +184,7 @@ def create_app() -> FastAPI:
     app.include_router(auth.router)
     app.include_router(admin_users.router)
     app.include_router(account.router)
+    app.include_router(views_api.router)
     app.include_router(api.router)
     app.include_router(search.api_router)
     app.include_router(search.router)
@@ -196,6 +200,8 @@ def create_app() -> FastAPI:
     # Before the rows: `/stances/timeline` would otherwise be taken for a row id.
     app.include_router(scenarios.router)
     app.include_router(scenarios.api_router)
+    app.include_router(views.router)
+    app.include_router(cite.router)
     app.include_router(rows.router)
 
     @app.exception_handler(Exception)

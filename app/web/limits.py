@@ -16,7 +16,8 @@ MAX_PARAMETERS = 200
 
 
 def wants_html(path: str) -> bool:
-    return not (path.startswith("/api/") or path.endswith((".csv", ".atom", ".geojson", ".zip"))
+    return not (path.startswith("/api/")
+                or path.endswith((".csv", ".atom", ".geojson", ".zip", ".json"))
                 or path in ("/openapi.json",))
 
 

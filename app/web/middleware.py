@@ -36,16 +36,22 @@ def _timeless(url: str) -> bool:
     return url.startswith(TIMELESS) or "as_of=" in url
 
 
-def with_date(html: str, day: str) -> str:
-    """`html` with every link to a page of the app carrying `as_of=day`, and a hidden
-    `as_of` field in every GET form (a GET form drops the query of its action)."""
+def with_date(html: str, day: str, change: int | None = None) -> str:
+    """`html` with every link to a page of the app carrying `as_of=day` (and the
+    `change` a permalink is pinned to), and hidden fields for them in every GET form
+    (a GET form drops the query of its action)."""
+    fields = f'<input type="hidden" name="as_of" value="{day}">'
+    query = f"as_of={day}"
+    if change is not None:
+        fields += f'<input type="hidden" name="change" value="{change}">'
+        query += f"&amp;change={change}"
 
     def link(match: re.Match) -> str:
         url = match["url"]
         if _timeless(url):
             return match[0]
         path, hash_, fragment = url.partition("#")
-        path += f"{'&amp;' if '?' in path else '?'}as_of={day}"
+        path += f"{'&amp;' if '?' in path else '?'}{query}"
         return f'{match["attr"]}="{path}{hash_}{fragment}"'
 
     def tag(match: re.Match) -> str:
@@ -56,7 +62,7 @@ def with_date(html: str, day: str) -> str:
             action = _LINK.search(attrs)
             if action and _timeless(action["url"]):
                 return match[0]
-            return f'{match[0]}<input type="hidden" name="as_of" value="{day}">'
+            return f"{match[0]}{fields}"
         return f"<{match['name']}{_LINK.sub(link, attrs)}>"
 
     return _TAG.sub(tag, html)
@@ -98,7 +104,7 @@ class AsOfMiddleware:
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            body = with_date(b"".join(chunks).decode(), view.day.isoformat()).encode()
+            body = with_date(b"".join(chunks).decode(), view.param, view.change).encode()
             headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "headers": headers})

@@ -16,6 +16,7 @@ from app.history.asof import today
 from app.plan.kinds import KINDS, NAV
 from app.plan.quantities import format_date, format_range
 from app.plan.vocab import SiteKind, country_name
+from app.web.citing import TEMPLATE_GLOBALS as CITING
 from app.web.navigation import CHANGE_LOG, EDIT_HISTORY, GROUPS
 from app.web.static import static_url
 
@@ -32,7 +33,7 @@ templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_who])
 templates.env.globals.update(kinds=KINDS, nav=NAV, nav_groups=GROUPS, change_log=CHANGE_LOG,
                              edit_history=EDIT_HISTORY,
                              site_kinds=list(SiteKind),
-                             static_url=static_url, **csrf.TEMPLATE_GLOBALS)
+                             static_url=static_url, **csrf.TEMPLATE_GLOBALS, **CITING)
 
 
 def cited(source: Any) -> str:
@@ -116,8 +117,9 @@ def render(
     context = {**context, "partial": partial is not None}
     if partial is None:
         context["messages"] = [*flashes(request), *context.get("messages", [])]
-        if session is not None:
-            context["info"] = dataset_info(session)
+    if session is not None:
+        # A fragment too: it sends the page's Cite box again, for its new address.
+        context["info"] = dataset_info(session, sources=partial is None)
     response = templates.TemplateResponse(
         request, name, context, block_name=partial, status_code=status_code
     )

@@ -4,10 +4,11 @@ Both take the sites list's filter, so `/map?country=UA`, `/sites.geojson?country
 `/sites?country=UA` select the same sites.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from app.browse import mapdata
 from app.plan import kinds
@@ -24,10 +25,17 @@ SiteFilters = kinds.SITES.filters
 @router.get("/map", name="show_map")
 def show_map(request: Request, session: SessionDep):
     """Sites on a map, with what would stand at each; those without coordinates beside it."""
+    return render_map(request, session)
+
+
+def render_map(request: Request, session: Session, *, links: str | None = None,
+               extra: dict[str, Any] | None = None) -> Response:
+    """The map page; its filter links lead to `links` (a saved view), by default /map."""
     return render_list(
         request, session, kinds.SITES, path="/map", listing="map/_listing.html",
-        per_page=mapdata.MAP_LIMIT,
+        per_page=mapdata.MAP_LIMIT, links=links,
         extra=lambda page: {
+            **(extra or {}),
             "points": mapdata.points(session, list(page.rows), page.citations),
             "title": "Map of sites",
             "lede": "Where troops and assets would stand. Hollow, dashed markers are candidate "

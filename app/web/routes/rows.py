@@ -40,12 +40,15 @@ def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
 
 def render_list(request: Request, session: Session, kind: Kind, *, path: str | None = None,
                 listing: str | None = None, per_page: int | None = None,
-                extra: Callable[[queries.Page], dict[str, Any]] | None = None) -> Response:
+                extra: Callable[[queries.Page], dict[str, Any]] | None = None,
+                links: str | None = None) -> Response:
     """A kind's list page (or its results block, for HTMX): facets, summary, exports, and
     the rows shown by `listing` (the kind's own, by default). Other views of a kind's rows
     (the map) reuse it with their own `path` and `listing`, and all rows on one page
-    (`per_page`)."""
+    (`per_page`). Its filter, sort and page links lead to `links` (a saved view's
+    address), by default the page's own `path`."""
     filters, problems = parse(kind.filters, query_lists(request))
+    path = path or f"/{kind.slug}"
     shown = filters.model_copy(update={"per_page": per_page, "page": 1}) if per_page else filters
     page = queries.list_rows(session=session, kind=kind, filters=shown)
     context = {
@@ -54,7 +57,9 @@ def render_list(request: Request, session: Session, kind: Kind, *, path: str | N
         "page": page,
         "rows": table_rows(kind, page),
         "problems": problems,
-        "path": path or f"/{kind.slug}",
+        "path": links or path,
+        # The page and filter shown, as a view saves it.
+        "address": path + filters.query(),
         "listing": listing or kind.listing,
         "charts": charts.for_kind(session, kind, filters),
         **(extra(page) if extra else {}),
