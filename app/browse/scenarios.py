@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.browse import overview, queries
-from app.plan import kinds
+from app.plan import kinds, links
 from app.plan.filters import BaseFilters
 from app.plan.models import Citation, Deployment, ForceLevel, Source
 from app.plan.quantities import Range, format_date, total
@@ -195,7 +195,7 @@ def by_site_kind(session: Session, narrowed: BaseFilters, on: date | None
     kinds cannot be split among them: it counts in full toward the upper figure of each of
     its kinds, and toward the lower figure only of the one kind all its sites share."""
     model = kinds.DEPLOYMENTS
-    pairs = kinds.deployment_site_kinds().subquery()
+    pairs = links.deployment_site_kinds().subquery()
     only = (select(pairs.c.id, func.min(pairs.c.value).label("value")).group_by(pairs.c.id)
             .having(func.count(pairs.c.value) == 1).subquery())
     low, high = Deployment.troops_low, Deployment.troops_high

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, or_, select, union_all
+from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.plan import columns as c
-from app.plan import places
+from app.plan import links, places
 from app.plan.filters import BaseFilters, Dim, filter_model
 from app.plan.models import (
     Asset,
@@ -27,9 +27,7 @@ from app.plan.models import (
     Source,
     Stakeholder,
     Stance,
-    demand_raiser,
     deployment_site,
-    event_participant,
 )
 from app.plan.quantities import format_range
 from app.plan.vocab import (
@@ -104,50 +102,6 @@ class Kind:
             for export in col.exports:
                 out[export.name] = export.get(row)
         return out
-
-
-def _stakeholder_country(table: Any, fk: Any) -> Callable:
-    return lambda: (
-        select(table.id.label("id"), Stakeholder.country_code.label("value"))
-        .join(Stakeholder, Stakeholder.id == fk)
-        .where(Stakeholder.country_code.is_not(None))
-    )
-
-
-def _demand_countries():
-    # A demand involves the countries raising it and the one it is addressed to.
-    return union_all(
-        _stakeholder_country(Demand, Demand.raised_by_id)(),
-        select(demand_raiser.c.demand_id.label("id"), Stakeholder.country_code.label("value"))
-        .join(Stakeholder, Stakeholder.id == demand_raiser.c.stakeholder_id)
-        .where(Stakeholder.country_code.is_not(None)),
-        select(Demand.id.label("id"), Demand.addressed_to_code.label("value")).where(
-            Demand.addressed_to_code.is_not(None)),
-    ).subquery().select()
-
-
-def _site_asset_types():
-    return select(Asset.site_id.label("id"), Asset.asset_type.label("value")).where(
-        Asset.site_id.is_not(None)
-    )
-
-
-def deployment_site_kinds():
-    """(deployment id, kind of one of its sites), once per kind: a contingent at two ports
-    is at a port once."""
-    return (
-        select(deployment_site.c.deployment_id.label("id"), Site.kind.label("value"))
-        .join(Site, Site.id == deployment_site.c.site_id)
-        .distinct()
-    )
-
-
-def _event_countries():
-    return (
-        select(event_participant.c.event_id.label("id"), Stakeholder.country_code.label("value"))
-        .join(Stakeholder, Stakeholder.id == event_participant.c.stakeholder_id)
-        .where(Stakeholder.country_code.is_not(None))
-    )
 
 
 def _cited_by(kind_model: type[Base]) -> Callable[[Source], ColumnElement]:
@@ -261,7 +215,7 @@ STANCES = Kind(
         c.day("as_of", "As of", Stance.as_of),
         *_fact(Stance),
     ],
-    dims=[Dim("country", "Country", pairs=_stakeholder_country(Stance, Stance.stakeholder_id)),
+    dims=[Dim("country", "Country", pairs=links.stakeholder_country(Stance, Stance.stakeholder_id)),
           Dim("position", "Position", Position, column=Stance.position)],
     search=[Stance.subject, Stance.summary],
     default_sort="position",
@@ -285,7 +239,7 @@ DEMANDS = Kind(
         c.text("detail", "Detail", in_table=False),
         *_fact(Demand),
     ],
-    dims=[Dim("country", "Raised by or addressed to", pairs=_demand_countries),
+    dims=[Dim("country", "Raised by or addressed to", pairs=links.demand_countries),
           Dim("status", "Status", DemandStatus, column=Demand.status)],
     search=[Demand.title, Demand.detail],
     default_sort="title",
@@ -312,7 +266,7 @@ SITES = Kind(
     ],
     dims=[Dim("country", "Country (host, or of troops or assets there)",
               pairs=places.site_countries),
-          Dim("asset_type", "Asset type", AssetType, pairs=_site_asset_types),
+          Dim("asset_type", "Asset type", AssetType, pairs=links.site_asset_types),
           Dim("kind", "Kind", SiteKind, column=Site.kind),
           Dim("basis", "Basis", SiteBasis, column=Site.basis),
           Dim("precision", "Location known to", Precision, column=Site.precision)],
@@ -348,7 +302,7 @@ DEPLOYMENTS = Kind(
     ],
     dims=[Dim("country", "Contributor", column=Deployment.country_code),
           Dim("stage", "Stage", Stage, column=Deployment.stage),
-          Dim("site_kind", "At a site of kind", SiteKind, pairs=deployment_site_kinds),
+          Dim("site_kind", "At a site of kind", SiteKind, pairs=links.deployment_site_kinds),
           _disputed(Deployment)],
     search=[Deployment.role, Deployment.country_note, Deployment.condition, Deployment.stage],
     default_sort="-troops",
@@ -401,7 +355,7 @@ EVENTS = Kind(
         c.text("summary", "Summary", in_table=False),
         *_fact(Event),
     ],
-    dims=[Dim("country", "Participant country", pairs=_event_countries)],
+    dims=[Dim("country", "Participant country", pairs=links.event_countries)],
     search=[Event.title, Event.summary, Event.location],
     default_sort="-happened_on",
     options=[selectinload(Event.participants)],
