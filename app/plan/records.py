@@ -277,7 +277,8 @@ class DeliveryAttempt(Base):
         ForeignKey("subscription.id", ondelete="CASCADE"), index=True)
     attempt: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    duration_ms: Mapped[int]
+    # None while the request is under way; left so when the worker stopped before an answer.
+    duration_ms: Mapped[int | None]
     status_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(String(300))
 

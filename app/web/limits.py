@@ -16,7 +16,7 @@ MAX_PARAMETERS = 200
 
 
 def wants_html(path: str) -> bool:
-    return not (path.startswith("/api/") or path.endswith((".csv", ".atom", ".geojson"))
+    return not (path.startswith("/api/") or path.endswith((".csv", ".atom", ".json", ".geojson"))
                 or path in ("/openapi.json",))
 
 

@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("subscription_id", sa.Integer(), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("duration_ms", sa.Integer(), nullable=True),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.String(length=300), nullable=True),
         sa.ForeignKeyConstraint(["alert_id"], ["alert.id"], ondelete="CASCADE"),
