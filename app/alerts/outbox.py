@@ -92,9 +92,9 @@ def fan_out(session: Session) -> int:
                     for event in events_of(session, change_id, revisions)
                     for s in watching if wants(s, event) and matcher.concerns(s, event)]
             if rows:
-                result = session.execute(_insert(session)(Alert).values(rows)
-                                         .on_conflict_do_nothing())
-                written += max(result.rowcount or 0, 0)
+                written += len(session.execute(
+                    _insert(session)(Alert).values(rows).on_conflict_do_nothing()
+                    .returning(Alert.id)).all())
         session.add(AlertScan(change_id=change_id, recorded_at=recorded_at))
     session.flush()
     cursor.change_id = _watermark(session, start)
