@@ -144,31 +144,41 @@ def enqueue_test(session: Session, subscription: Subscription) -> Alert:
 @dataclass
 class Claimed:
     alert: Alert
-    attempt_id: int
+    attempt_id: int | None = None
 
 
 def _due(now: datetime) -> Select:
-    return (select(Alert).where(Alert.state == PENDING, Alert.next_attempt_at <= now,
-                                or_(Alert.locked_until.is_(None), Alert.locked_until < now))
+    # Nothing more is sent for a stopped subscription.
+    return (select(Alert).join(Subscription, Subscription.id == Alert.subscription_id)
+            .where(Alert.state == PENDING, Alert.next_attempt_at <= now,
+                   or_(Alert.locked_until.is_(None), Alert.locked_until < now),
+                   Subscription.stopped_at.is_(None))
             .order_by(Alert.next_attempt_at, Alert.id))
 
 
-def claim(session: Session, worker: str, lease: timedelta, limit: int = 10) -> list[Claimed]:
-    """Take up to `limit` due alerts for `worker` until the lease ends, each with a log
-    entry for the attempt it is about to make; commits."""
+def claim(session: Session, worker: str, lease: timedelta, limit: int = 5) -> list[Claimed]:
+    """Take up to `limit` due alerts for `worker` until the lease ends; commits."""
     now = utcnow()
-    alerts = session.scalars(_due(now).limit(limit).with_for_update(skip_locked=True)).all()
-    out = []
+    alerts = session.scalars(_due(now).limit(limit)
+                             .with_for_update(skip_locked=True, of=Alert)).all()
     for alert in alerts:
         alert.locked_until, alert.locked_by = now + lease, worker
-        alert.attempts += 1
-        attempt = DeliveryAttempt(alert_id=alert.id, subscription_id=alert.subscription_id,
-                                  attempt=alert.attempts, started_at=now)
-        session.add(attempt)
-        session.flush()
-        out.append(Claimed(alert, attempt.id))
     session.commit()
-    return out
+    return [Claimed(alert) for alert in alerts]
+
+
+def begin_attempt(session: Session, claimed: Claimed, lease: timedelta) -> None:
+    """Log the attempt about to be made (left without an answer if the worker stops
+    during it) and renew the lease for it; commits."""
+    alert = claimed.alert
+    now = utcnow()
+    alert.attempts += 1
+    alert.locked_until = now + lease
+    attempt = DeliveryAttempt(alert_id=alert.id, subscription_id=alert.subscription_id,
+                              attempt=alert.attempts, started_at=now)
+    session.add(attempt)
+    session.commit()
+    claimed.attempt_id = attempt.id
 
 
 def finish(session: Session, claimed: Claimed, worker: str, status_code: int | None,

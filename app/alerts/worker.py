@@ -35,7 +35,7 @@ class Worker:
                                      expire_on_commit=False)
         # A lease long enough for the request and the bookkeeping around it: a worker
         # that stops holding it is taken for dead and its alerts are sent again.
-        self.lease = timedelta(seconds=self.settings.webhook_timeout + 20)
+        self.lease = timedelta(seconds=2 * self.settings.webhook_timeout + 5)
         self.client = httpx.Client(timeout=self.settings.webhook_timeout,
                                    follow_redirects=False,
                                    headers={"user-agent": "Peaceplan-Webhooks/1"})
@@ -58,7 +58,7 @@ class Worker:
         sub = session.get(Subscription, alert.subscription_id)
         body = json.dumps(feeds.payload(feeds.describe(session, [alert])[0],
                                         self.settings.public_url), ensure_ascii=False)
-        session.commit()  # no transaction stays open over the request
+        outbox.begin_attempt(session, item, self.lease)  # commits: none open over the request
         status, error, started = None, None, time.monotonic()
         try:
             if sub is None or not sub.url:

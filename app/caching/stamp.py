@@ -20,12 +20,28 @@ from sqlalchemy import Engine, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.plan.models import utcnow
-from app.plan.records import ApiToken, DataStamp, SignInThrottle, User, UserSession
+from app.plan.records import (
+    Alert,
+    AlertCursor,
+    AlertScan,
+    ApiToken,
+    DataStamp,
+    DeliveryAttempt,
+    FeedKey,
+    SignInThrottle,
+    Subscription,
+    User,
+    UserSession,
+)
 
 #: Tables whose rows are not plan data: writing them leaves the data version alone.
 #: Account tables belong here (a sign-in must not empty every cache).
 NOT_PLAN_DATA = {DataStamp.__tablename__, User.__tablename__, ApiToken.__tablename__,
                  SignInThrottle.__tablename__, UserSession.__tablename__, "alembic_version"}
+#: Alerts and their delivery: the alert worker writes them every round, and no cached page
+#: shows them (the per-user pages and feeds are never cached).
+NOT_PLAN_DATA |= {model.__tablename__ for model in (Subscription, Alert, DeliveryAttempt,
+                                                    AlertScan, AlertCursor, FeedKey)}
 
 
 @dataclass(frozen=True)
