@@ -4,7 +4,7 @@ feeds in both formats; webhook addresses that would reach the server's own netwo
 refused."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import feedparser
 import pytest
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.alerts import addresses, feeds, outbox, subscriptions
 from app.history import record
 from app.plan.models import Citation, Deployment, Site, Source, Stance
-from app.plan.records import Alert, SavedView, Subscription, User
+from app.plan.records import Alert, DataStamp, SavedView, Subscription, User
 from app.plan.vocab import AlertKind, SourceKind
 from tests.factories import make_user
 from tests.html import soup
@@ -213,6 +213,9 @@ def test_api_lists_shows_and_stops_only_your_own(session, editor_client, viewer_
      ["url"], "loopback, private"),
     ({"country": "FR", "events": ["stage_moved"], "url": "http://localhost/hook"},
      ["url"], "loopback, private"),
+    ({"country": "FR", "events": ["stage_moved"], "url": "http://exa mple.org/\x00"},
+     ["url"], "no spaces or control characters"),
+    ({"view": "\x00", "events": ["stage_moved"]}, ["view"], "no text"),
 ])
 def test_api_refuses_bad_input_with_a_422_saying_what(session, editor_client, body, where,
                                                       words):
@@ -362,3 +365,15 @@ def test_describing_an_alert_of_a_deleted_row_names_it_from_history(session, edi
     assert described.lines == ["Stage: Floated → Committed"]
     assert subscriptions.events_text(session.get(Subscription, sub["id"])).startswith(
         "figure changed")
+
+
+def test_reading_alerts_leaves_the_data_version_alone(session, editor_client):
+    """The worker writes every round; cached pages of the plan must not be thrown away
+    for that."""
+    force = _force(session)
+    _subscribe(editor_client, row={"kind": "deployments", "id": force.id})
+    _claim(editor_client, session, force, field="stage", stage="committed")
+    before = session.scalar(select(DataStamp.version))
+    assert outbox.fan_out(session) == 2
+    outbox.claim(session, "test", timedelta(seconds=30))
+    assert session.scalar(select(DataStamp.version)) == before

@@ -16,7 +16,7 @@ class RefusedAddress(ValueError):
 def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
+    except (OSError, UnicodeError, ValueError) as error:  # unknown, or not a host name
         raise RefusedAddress(f"the host {host} cannot be found") from error
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
 

@@ -1,19 +1,34 @@
 """Subscriptions: what a user watches, for which kinds of change, delivered where.
 The same input model and checks serve the pages and the API."""
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.alerts import addresses, signing
 from app.alerts.watching import NotWatchable, view_filter
+from app.plan import text
 from app.plan.kinds import KINDS
 from app.plan.models import Country, as_utc, utcnow
 from app.plan.records import Change, SavedView, Subscription
 from app.plan.vocab import AlertKind, CountryCode, Stage, country_name
+
+
+def _one_address(value: str) -> str:
+    if re.search(r"[\s\x00-\x1f\x7f]", value):
+        raise ValueError("a web address holds no spaces or control characters")
+    return value
 
 
 class RowRef(BaseModel):
@@ -28,14 +43,15 @@ class SubscriptionIn(BaseModel):
     kinds of change, and the webhook address (none: the feed only)."""
 
     model_config = ConfigDict(extra="forbid")
-    view: Annotated[str | None, Field(None, max_length=80,
-                                      description="A saved view's slug")] = None
+    view: text.field(80) | None = Field(None, description="A saved view's slug")
     row: RowRef | None = None
     country: CountryCode | None = Field(None, description="An ISO 3166-1 alpha-2 code")
     events: Annotated[list[AlertKind], Field(min_length=1, max_length=len(AlertKind))]
     stage: Stage | None = Field(None, description="With stage_moved: only moves to this stage")
-    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = \
-        Field(None, description="Where to send signed webhooks; none for the feed only")
+    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000),
+                   AfterValidator(_one_address)] | None = \
+        Field(None, description="Where to send signed webhooks (http or https, to a public "
+                                "address); none for the feed only")
 
     @model_validator(mode="after")
     def _one_watch(self) -> "SubscriptionIn":
