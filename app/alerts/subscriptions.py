@@ -3,6 +3,7 @@ The same input model and checks serve the pages and the API."""
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -66,6 +67,27 @@ class SubscriptionIn(BaseModel):
         if self.url == "":
             self.url = None
         return self
+
+
+class WatchedRow(BaseModel):
+    kind: str | None
+    id: int
+
+
+class SubscriptionOut(BaseModel):
+    id: int
+    view: str | None = Field(description="The saved view's slug, when a view is watched")
+    row: WatchedRow | None
+    country: str | None
+    watching: str = Field(description="What is watched, in words")
+    events: list[str]
+    stage: str | None
+    url: str | None
+    created_at: datetime
+    stopped_at: datetime | None
+    secret: str | None = Field(None, description="The webhook signing key (Standard "
+                                                 "Webhooks), given when one subscription "
+                                                 "is asked for")
 
 
 class Problem(ValueError):

@@ -239,14 +239,24 @@ def _rejected(problem: subscriptions.Problem) -> RequestValidationError:
                                     "msg": str(problem), "input": None}])
 
 
-@api_router.get("/subscriptions", summary="Your subscriptions")
+READ_ERRORS = {401: {"description": "No valid API token or session"}}
+WRITE_ERRORS = {**READ_ERRORS,
+                400: {"description": "The body cannot be read as JSON"},
+                403: {"description": "A session request lacks its CSRF token"}}
+ONE = {404: {"description": "You have no subscription of this id"}}
+Out = subscriptions.SubscriptionOut
+
+
+@api_router.get("/subscriptions", summary="Your subscriptions", response_model=list[Out],
+                responses=READ_ERRORS)
 def api_list_subscriptions(user: SignedInUser, session: LiveSessionDep) -> list[dict]:
     """Your subscriptions, running and stopped, newest first."""
     return [subscriptions.as_json(s) for s in
             subscriptions.of_user(session, user.id, stopped=True)]
 
 
-@api_router.post("/subscriptions", status_code=201, summary="Watch a view, a row or a country")
+@api_router.post("/subscriptions", status_code=201, summary="Watch a view, a row or a country",
+                 response_model=Out, responses=WRITE_ERRORS)
 def api_create_subscription(body: subscriptions.SubscriptionIn, user: SignedInUser,
                             session: LiveSessionDep) -> dict:
     """Start a subscription. The answer holds the webhook's signing `secret` (Standard
@@ -258,13 +268,15 @@ def api_create_subscription(body: subscriptions.SubscriptionIn, user: SignedInUs
     return subscriptions.as_json(sub, with_secret=True)
 
 
-@api_router.get("/subscriptions/{sub_id}", summary="One of your subscriptions")
+@api_router.get("/subscriptions/{sub_id}", summary="One of your subscriptions",
+                response_model=Out, responses={**READ_ERRORS, **ONE})
 def api_get_subscription(sub_id: SubscriptionId, user: SignedInUser,
                          session: LiveSessionDep) -> dict:
     return subscriptions.as_json(_own(session, user, sub_id), with_secret=True)
 
 
-@api_router.delete("/subscriptions/{sub_id}", status_code=204, summary="Stop a subscription")
+@api_router.delete("/subscriptions/{sub_id}", status_code=204, summary="Stop a subscription",
+                   responses={**WRITE_ERRORS, **ONE})
 def api_stop_subscription(sub_id: SubscriptionId, user: SignedInUser,
                           session: LiveSessionDep) -> Response:
     subscriptions.stop(session, _own(session, user, sub_id))
