@@ -32,6 +32,12 @@ def _one_address(value: str) -> str:
     return value
 
 
+def _some_events(value: list) -> list:
+    if not value:
+        raise ValueError("choose at least one kind of change to be alerted to")
+    return value
+
+
 class RowRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Annotated[str, Field(description="The kind's slug, as in its address: deployments, "
@@ -47,7 +53,8 @@ class SubscriptionIn(BaseModel):
     view: text.field(80) | None = Field(None, description="A saved view's slug")
     row: RowRef | None = None
     country: CountryCode | None = Field(None, description="An ISO 3166-1 alpha-2 code")
-    events: Annotated[list[AlertKind], Field(min_length=1, max_length=len(AlertKind))]
+    events: Annotated[list[AlertKind], Field(max_length=len(AlertKind)),
+                      AfterValidator(_some_events)]
     stage: Stage | None = Field(None, description="With stage_moved: only moves to this stage")
     url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000),
                    AfterValidator(_one_address)] | None = \
@@ -166,14 +173,18 @@ def stop(session: Session, sub: Subscription) -> None:
         session.commit()
 
 
-def watching(sub: Subscription) -> str:
-    """What it watches, in words."""
+def watching(sub: Subscription, session: Session | None = None) -> str:
+    """What it watches, in words (with a session, a row is named)."""
     if sub.view is not None:
         return f"the view “{sub.view.name}” ({sub.view.path})"
     if sub.country_code is not None:
         return f"everything involving {country_name(sub.country_code)}"
     kind = next((k for k in KINDS.values() if k.subject_type == sub.subject_type), None)
-    return f"{kind.singular if kind else sub.subject_type} #{sub.subject_id}"
+    if kind is None:
+        return f"{sub.subject_type} #{sub.subject_id}"
+    row = session.get(kind.model, sub.subject_id) if session is not None else None
+    name = f" “{kind.title(row)}”" if row is not None else ""
+    return f"{kind.singular}{name} #{sub.subject_id}"
 
 
 def events_text(sub: Subscription) -> str:

@@ -56,7 +56,7 @@ def _counts(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
     out: dict[int, dict[str, int]] = {i: {} for i in ids}
     for sub_id, state, n in session.execute(
             select(Alert.subscription_id, Alert.state, func.count())
-            .where(Alert.subscription_id.in_(ids), Alert.kind != outbox.TEST_KIND)
+            .where(Alert.subscription_id.in_(ids))
             .group_by(Alert.subscription_id, Alert.state)):
         out[sub_id][state] = n
     return out
@@ -67,8 +67,9 @@ def _list_page(request: Request, session: Session, user: User, *, values=None,
     subs = subscriptions.of_user(session, user.id, stopped=True)
     token = alert_feeds.token(session, user.id, _feed_key())
     context = {"subscriptions": subs, "counts": _counts(session, [s.id for s in subs]),
-               "describe": subscriptions.watching, "events_text": subscriptions.events_text,
-               "feed_token": token, "values": values or {"watch": "view"},
+               "describe": lambda sub: subscriptions.watching(sub, session),
+               "events_text": subscriptions.events_text,
+               "feed_token": token, "values": values or {},
                "errors": errors or {}, **_choices(session, user)}
     response = render(request, "alerts/list.html", context, block="panel",
                       status_code=status, session=session)
@@ -112,6 +113,8 @@ async def create_subscription(request: Request, user: SignedInUser, session: Liv
                           errors={field: str(problem)[:1].upper() + str(problem)[1:]})
     except ValueError as error:  # pydantic's ValidationError
         errors = field_errors(error)
+        if not form.get("watch"):  # said by the model only once every field is right
+            errors.setdefault("", "Choose what to watch: a saved view, a row or a country.")
         if "row" in errors:
             errors["row_id"] = errors.pop("row")
         return _list_page(request, session, user, values=values, errors=errors, status=422)
@@ -138,7 +141,8 @@ def show_subscription(request: Request, sub_id: SubscriptionId, user: SignedInUs
         .order_by(DeliveryAttempt.id.desc()).limit(LOG_SIZE)).all()
     recent = session.scalars(select(Alert).where(Alert.subscription_id == sub.id)
                              .order_by(Alert.id.desc()).limit(20)).all()
-    context = {"sub": sub, "attempts": attempts, "watching": subscriptions.watching(sub),
+    context = {"sub": sub, "attempts": attempts,
+               "watching": subscriptions.watching(sub, session),
                "events_text": subscriptions.events_text(sub),
                "recent": alert_feeds.describe(session, recent),
                "counts": _counts(session, [sub.id])[sub.id]}
