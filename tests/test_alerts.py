@@ -378,3 +378,17 @@ def test_reading_alerts_leaves_the_data_version_alone(session, editor_client):
     assert outbox.fan_out(session) == 2
     outbox.claim(session, "test", timedelta(seconds=30))
     assert session.scalar(select(DataStamp.version)) == before
+
+
+def test_a_disabled_account_gets_no_alerts_and_its_feed_closes(session, editor_client,
+                                                               admin_client, client):
+    force = _force(session)
+    _subscribe(editor_client, row={"kind": "deployments", "id": force.id})
+    feed_url = soup(editor_client.get("/account/alerts")).select_one("#feed-json")["href"]
+    assert client.get(feed_url).status_code == 200
+    editor = session.scalars(select(User).where(User.username == "editor")).one()
+    editor.active = False
+    session.commit()
+    _claim(admin_client, session, force, field="stage", stage="committed")
+    assert outbox.fan_out(session) == 0
+    assert client.get(feed_url).status_code == 404

@@ -22,7 +22,7 @@ from app.alerts.outbox import TEST_KIND
 from app.history.describe import BY_TYPE, names_of, title
 from app.plan.models import as_utc, utcnow
 from app.plan.quantities import format_range
-from app.plan.records import Alert, Change, FeedKey, Revision, Subscription
+from app.plan.records import Alert, Change, FeedKey, Revision, Subscription, User
 from app.plan.vocab import AlertKind, Position, Stage
 
 FEED_SIZE = 50
@@ -185,4 +185,5 @@ def user_of(session: Session, value: str, key: str) -> int | None:
     found = session.get(FeedKey, int(user))
     if found is None or not hmac.compare_digest(mac, _mac(key, int(user), found.salt)):
         return None
-    return int(user)
+    owner = session.get(User, int(user))
+    return owner.id if owner is not None and owner.active else None

@@ -30,6 +30,7 @@ from app.plan.records import (
     DeliveryAttempt,
     Revision,
     Subscription,
+    User,
 )
 from app.plan.vocab import AlertKind
 
@@ -54,7 +55,10 @@ def _cursor(session: Session) -> AlertCursor:
 
 
 def active_subscriptions(session: Session) -> Sequence[Subscription]:
-    return session.scalars(select(Subscription).where(Subscription.stopped_at.is_(None))
+    """Running subscriptions of accounts that are not disabled."""
+    return session.scalars(select(Subscription)
+                           .join(User, User.id == Subscription.user_id)
+                           .where(Subscription.stopped_at.is_(None), User.active)
                            .options(selectinload(Subscription.view))
                            .order_by(Subscription.id)).all()
 
@@ -148,11 +152,12 @@ class Claimed:
 
 
 def _due(now: datetime) -> Select:
-    # Nothing more is sent for a stopped subscription.
+    # Nothing more is sent for a stopped subscription, or a disabled account.
     return (select(Alert).join(Subscription, Subscription.id == Alert.subscription_id)
+            .join(User, User.id == Subscription.user_id)
             .where(Alert.state == PENDING, Alert.next_attempt_at <= now,
                    or_(Alert.locked_until.is_(None), Alert.locked_until < now),
-                   Subscription.stopped_at.is_(None))
+                   Subscription.stopped_at.is_(None), User.active)
             .order_by(Alert.next_attempt_at, Alert.id))
 
 

@@ -66,8 +66,10 @@ class Worker:
             addresses.check(sub.url, self.settings.webhook_allow_private)
             headers = signing.headers(sub.secret, signing.message_id(alert.id),
                                       datetime.now(UTC), body)
-            response = self.client.post(sub.url, content=body.encode(), headers=headers)
-            status = response.status_code
+            # Only the status is read: a receiver cannot make the worker hold a large body.
+            with self.client.stream("POST", sub.url, content=body.encode(),
+                                    headers=headers) as response:
+                status = response.status_code
             if not 200 <= status < 300:
                 error = f"answered {status} {response.reason_phrase}"
         except addresses.RefusedAddress as refused:
