@@ -149,18 +149,22 @@ def test_views_countries_and_rows_each_see_their_own(session, editor_client):
     french = _view(session, user, "french", "/deployments?country=FR")
     assets = _view(session, user, "all-assets", "/assets")
     overview = _view(session, user, "overview", "/?country=FR")
+    # Words are found by the search index, which recorded states do not hold.
+    words = _view(session, user, "words", "/deployments?q=reassurance")
+    other_words = _view(session, user, "other-words", "/deployments?q=brigade")
     found_subs = {name: _subscribe(editor_client, view=view.slug,
                                    events=["stage_moved"])["id"]
                   for name, view in [("floated", floated), ("committed", committed),
                                      ("french", french), ("assets", assets),
-                                     ("overview", overview)]}
+                                     ("overview", overview), ("words", words),
+                                     ("other words", other_words)]}
     uk = _subscribe(editor_client, country="GB", events=["stance_changed"])["id"]
     seen: set[int] = set()
     _new_alerts(session, seen)
     _claim(editor_client, session, force, field="stage", stage="committed")
     found = _new_alerts(session, seen)
     # Left the floated view, entered the committed one; not French, not an asset.
-    assert set(found) == {found_subs["floated"], found_subs["committed"]}
+    assert set(found) == {found_subs["floated"], found_subs["committed"], found_subs["words"]}
     stance = _stance(session)  # Keir Starmer's: the United Kingdom's
     editor_client.patch(f"/api/v1/stances/{stance.id}", json={
         "version": stance.version, "position": "supports"})
@@ -234,6 +238,11 @@ def test_a_private_view_of_someone_else_cannot_be_watched(session, editor_client
         "view": "their-private", "events": ["stage_moved"]})
     assert refused.status_code == 422
     assert _subscribe(editor_client, view="their-public")["view"] == "their-public"
+    _view(session, other.id, "a-search", "/search?q=odesa", public=True)
+    unwatchable = editor_client.post("/api/v1/subscriptions", json={
+        "view": "a-search", "events": ["stage_moved"]})
+    assert unwatchable.status_code == 422
+    assert "shows no list of rows to watch" in unwatchable.json()["detail"][0]["msg"]
 
 
 def test_the_address_check_refuses_what_resolves_inward_unless_allowed():
