@@ -36,7 +36,7 @@ from app.plan.records import (
 from app.plan.vocab import AlertKind, Role, Stage
 from tests.databases import BACKENDS, seeded_database
 from tests.factories import make_user
-from tests.live import serving
+from tests.live import app_process, serving
 
 REPORT_QUOTE = "calling for the deployment of 30,000 European troops"
 WORKER_ENV = {"WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_TIMEOUT": "3",
@@ -124,10 +124,9 @@ def _move_troops(session: Session, deployment_id: int, troops: int) -> None:
 # --- The whole path: a saved view, a change through the API, a feed entry, a webhook ---
 
 
-def test_a_pledge_becoming_committed_reaches_the_feed_and_the_webhook_once(
-        database, monkeypatch):
-    for name, value in WORKER_ENV.items():
-        monkeypatch.setenv(name, value)
+def _pledge_story(database: str) -> dict:
+    """An analyst with an API token, a French contingent only announced, and her saved
+    view of French troops."""
     engine = get_engine(database)
     with Session(engine, expire_on_commit=False) as session:
         analyst = make_user(session, "analyst", role=Role.EDITOR)
@@ -143,43 +142,96 @@ def test_a_pledge_becoming_committed_reaches_the_feed_and_the_webhook_once(
         session.add(SavedView(slug="french-troops", name="French troops",
                               path="/deployments?country=FR", owner_id=analyst.id))
         session.commit()
-        french_id, force_id, report_id = french.id, _force(session).id, _report(session).id
-        feed_token = feeds.token(session, analyst.id, os.environ["SECRET_KEY"])
-    bearer = {"Authorization": f"Bearer {token}"}
+        return {"bearer": {"Authorization": f"Bearer {token}"}, "french": french.id,
+                "force": _force(session).id, "report": _report(session).id,
+                "feed": feeds.token(session, analyst.id, os.environ["SECRET_KEY"])}
+
+
+def _watch_and_commit(app: str, hooks: Receiver, story: dict) -> str:
+    """Through the API: watch the view for "a pledge becomes committed", then commit the
+    French contingent (and the unnamed European force, which is not in the view).
+    Returns the webhook's signing secret."""
+    made = httpx.post(f"{app}/api/v1/subscriptions", headers=story["bearer"], json={
+        "view": "french-troops", "events": ["stage_moved"], "stage": "committed",
+        "url": f"{hooks.url}/hook"})
+    assert made.status_code == 201, made.text
+    for row_id in (story["french"], story["force"]):
+        claim = httpx.post(f"{app}/api/v1/deployments/{row_id}/claims",
+                           headers=story["bearer"],
+                           json={"field": "stage", "stage": "committed",
+                                 "source_id": story["report"], "quote": REPORT_QUOTE,
+                                 "claimed_on": "2025-03-10", "reason": "Pledge firmed"})
+        assert claim.status_code == 201, claim.text
+    return made.json()["secret"]
+
+
+def _one_alert_in_feed_and_webhook(app: str, story: dict, secret: str,
+                                   arrived: list[dict]) -> None:
+    for request in arrived:
+        body = _verified(secret, request)
+        assert body["type"] == "alert.stage_moved"
+        assert body["data"]["subject"] == {
+            "type": "deployment", "id": story["french"], "name": "deployment “French brigade”",
+            "url": f"/deployments/{story['french']}"}
+        assert body["data"]["details"] == {"from": "announced", "to": "committed"}
+        assert body["data"]["change"]["reason"] == "Pledge firmed"
+    entries = httpx.get(f"{app}/feeds/{story['feed']}.json").json()["items"]
+    assert [e["title"] for e in entries] == ["Stage moved: deployment “French brigade”"]
+    assert "Announced → Committed" in entries[0]["content_html"]
+
+
+def test_a_pledge_becoming_committed_reaches_the_feed_and_the_webhook_once(
+        database, monkeypatch):
+    """`peaceplan serve` sends it, from its own worker."""
+    for name, value in WORKER_ENV.items():
+        monkeypatch.setenv(name, value)
+    story = _pledge_story(database)
     serve = lambda port: [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]  # noqa: E731
     with receiver() as hooks, serving(serve, database) as app:
-        made = httpx.post(f"{app}/api/v1/subscriptions", headers=bearer, json={
-            "view": "french-troops", "events": ["stage_moved"], "stage": "committed",
-            "url": f"{hooks.url}/hook"})
-        assert made.status_code == 201, made.text
-        secret = made.json()["secret"]
-        for row_id in (french_id, force_id):  # only the French one is in the view
-            claim = httpx.post(f"{app}/api/v1/deployments/{row_id}/claims", headers=bearer,
-                               json={"field": "stage", "stage": "committed",
-                                     "source_id": report_id, "quote": REPORT_QUOTE,
-                                     "claimed_on": "2025-03-10", "reason": "Pledge firmed"})
-            assert claim.status_code == 201, claim.text
-        arrived = wait_for(hooks.requests, 30, "the webhook")
+        secret = _watch_and_commit(app, hooks, story)
+        wait_for(hooks.requests, 30, "the webhook")
         time.sleep(2)  # time enough for a second one, were there one
         arrived = hooks.requests()
         assert len(arrived) == 1
-        body = _verified(secret, arrived[0])
-        assert body["type"] == "alert.stage_moved"
-        assert body["data"]["subject"] == {
-            "type": "deployment", "id": french_id, "name": "deployment “French brigade”",
-            "url": f"/deployments/{french_id}"}
-        assert body["data"]["details"] == {"from": "announced", "to": "committed"}
-        assert body["data"]["change"]["reason"] == "Pledge firmed"
-
-        entries = httpx.get(f"{app}/feeds/{feed_token}.json").json()["items"]
-        assert [e["title"] for e in entries] == ["Stage moved: deployment “French brigade”"]
-        assert "Announced → Committed" in entries[0]["content_html"]
-    with Session(engine, expire_on_commit=False) as session:
+        _one_alert_in_feed_and_webhook(app, story, secret, arrived)
+    with Session(get_engine(database)) as session:
         alert = session.scalars(select(Alert)).one()
         assert alert.state == outbox.DELIVERED
         log = session.scalars(select(DeliveryAttempt)).all()
         assert [(a.attempt, a.status_code) for a in log] == [(1, 200)]
         assert arrived[0]["headers"]["webhook-id"] == signing.message_id(alert.id)
+
+
+def test_a_pledge_becoming_committed_is_delivered_once_across_a_worker_restart(
+        database, monkeypatch):
+    """The app serves, `peaceplan worker` sends; the worker is killed while the receiver
+    holds its request, and started again: the one alert arrives under one id."""
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")
+    story = _pledge_story(database)
+    with receiver() as hooks, app_process(database) as app:
+        hooks.control(delay=60)
+        secret = _watch_and_commit(app, hooks, story)
+        with worker(database) as first:
+            wait_for(hooks.requests, 30, "the first request")
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        hooks.control(delay=0)
+        with worker(database):
+            def delivered():
+                with Session(get_engine(database)) as session:
+                    return session.scalars(select(Alert.state)).all() == [outbox.DELIVERED]
+            wait_for(delivered, 60, "the delivery after the restart")
+            time.sleep(2)  # time enough for a third request, were there one
+        arrived = hooks.requests()
+        _one_alert_in_feed_and_webhook(app, story, secret, arrived)
+    with Session(get_engine(database)) as session:
+        alert = session.scalars(select(Alert)).one()
+        log = session.execute(select(DeliveryAttempt.attempt, DeliveryAttempt.status_code)
+                              .order_by(DeliveryAttempt.id)).all()
+    # Sent twice (the first answer never reached the worker that died), both times as
+    # the same message: a receiver that keeps the ids it has seen takes it once.
+    assert [r["headers"]["webhook-id"] for r in arrived] == [signing.message_id(alert.id)] * 2
+    assert log == [(1, None), (2, 200)]
 
 
 # --- Restarts, retries and several workers ---
