@@ -245,13 +245,32 @@ def test_a_private_view_of_someone_else_cannot_be_watched(session, editor_client
     assert "shows no list of rows to watch" in unwatchable.json()["detail"][0]["msg"]
 
 
+def test_a_request_goes_to_the_address_checked(monkeypatch):
+    """A name that resolved to a public address is not looked up again to connect: the
+    request goes to that address, naming the host for HTTP and for TLS."""
+    looked_up = []
+
+    def resolver(host, port, **_):
+        looked_up.append(host)
+        return [(2, 1, 6, "", ("93.184.215.14", port))]
+    monkeypatch.setattr("socket.getaddrinfo", resolver)
+    target = addresses.check("https://hooks.example.org:8443/in?x=1")
+    assert target.request() == ("https://93.184.215.14:8443/in?x=1",
+                                {"host": "hooks.example.org:8443"},
+                                {"sni_hostname": "hooks.example.org"})
+    assert looked_up == ["hooks.example.org"]
+    v6 = addresses.Target("http://hooks.example.org/", "hooks.example.org", "2606:2800::1")
+    assert v6.request()[0] == "http://[2606:2800::1]/"
+
+
 def test_the_address_check_refuses_what_resolves_inward_unless_allowed():
     for url in ("http://127.0.0.2/", "https://192.168.1.1/", "http://[fe80::1]/",
                 "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/", "http://100.64.0.1/"):
         with pytest.raises(addresses.RefusedAddress):
             addresses.check(url)
-    assert addresses.check("http://127.0.0.1:9/", allow_private=True)
-    assert addresses.check("http://93.184.215.14/hook") == "http://93.184.215.14/hook"
+    assert addresses.check("http://127.0.0.1:9/", allow_private=True).request() == (
+        "http://127.0.0.1:9/", {}, {})
+    assert addresses.check("http://93.184.215.14/hook").address == "93.184.215.14"
     with pytest.raises(addresses.RefusedAddress, match="only http"):
         addresses.check("file:///etc/passwd", allow_private=True)
 

@@ -1,10 +1,13 @@
 """Which webhook addresses may be called: http or https to a host whose every address is
 public. Checked when a subscription is saved and again before each request, since what a
-name resolves to can change in between (and a name may resolve to several addresses)."""
+name resolves to can change in between (and a name may resolve to several addresses); the
+request then goes to the address checked, so a name cannot turn private in the moment
+between the check and the connection."""
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 SCHEMES = ("http", "https")
 
@@ -21,8 +24,30 @@ def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.I
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in found]
 
 
-def check(url: str, allow_private: bool = False) -> str:
-    """`url` if a webhook may be sent there, else RefusedAddress saying why."""
+@dataclass(frozen=True)
+class Target:
+    """Where to send: the address as given, and the public address its host was found
+    at (None when private addresses are allowed and nothing is pinned)."""
+
+    url: str
+    host: str
+    address: str | None = None
+
+    def request(self) -> tuple[str, dict[str, str], dict[str, str]]:
+        """(url, headers, extensions) that connect to the address checked, not to
+        whatever the name resolves to a moment later, while TLS still verifies the name."""
+        if self.address is None:
+            return self.url, {}, {}
+        parts = urlsplit(self.url)
+        ip = f"[{self.address}]" if ":" in self.address else self.address
+        netloc = ip + (f":{parts.port}" if parts.port else "")
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        return (urlunsplit(parts._replace(netloc=netloc)), {"host": host},
+                {"sni_hostname": parts.hostname})
+
+
+def check(url: str, allow_private: bool = False) -> Target:
+    """Where a webhook to `url` may be sent, else RefusedAddress saying why."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -35,11 +60,12 @@ def check(url: str, allow_private: bool = False) -> str:
     if parts.username or parts.password:
         raise RefusedAddress("the address may not carry a user name or password")
     if allow_private:
-        return url
-    for address in _addresses(parts.hostname, port):
+        return Target(url, parts.hostname)
+    found = _addresses(parts.hostname, port)
+    for address in found:
         mapped = getattr(address, "ipv4_mapped", None) or address
         if not mapped.is_global or mapped.is_multicast:
             raise RefusedAddress(
                 f"{parts.hostname} resolves to {address}, a loopback, private, link-local or "
                 f"otherwise non-public address: webhooks go to public addresses only")
-    return url
+    return Target(url, parts.hostname, str(found[0]))

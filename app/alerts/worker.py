@@ -63,12 +63,14 @@ class Worker:
         try:
             if sub is None or not sub.url:
                 raise addresses.RefusedAddress("the subscription has no webhook address")
-            addresses.check(sub.url, self.settings.webhook_allow_private)
+            target = addresses.check(sub.url, self.settings.webhook_allow_private)
+            url, pinned, extensions = target.request()
             headers = signing.headers(sub.secret, signing.message_id(alert.id),
                                       datetime.now(UTC), body)
             # Only the status is read: a receiver cannot make the worker hold a large body.
-            with self.client.stream("POST", sub.url, content=body.encode(),
-                                    headers=headers) as response:
+            with self.client.stream("POST", url, content=body.encode(),
+                                    headers={**headers, **pinned},
+                                    extensions=extensions) as response:
                 status = response.status_code
             if not 200 <= status < 300:
                 error = f"answered {status} {response.reason_phrase}"
