@@ -132,7 +132,9 @@ def test_an_event_is_written_once_however_often_it_is_read(session, editor_clien
     force = _force(session)
     _subscribe(editor_client, row={"kind": "deployments", "id": force.id})
     _claim(editor_client, session, force, field="stage", stage="committed")
+    assert outbox.has_work(session)
     assert outbox.fan_out(session) == 2
+    assert not outbox.has_work(session)  # feed-only: nothing to send
     assert outbox.fan_out(session) == 0
     # Even read again from the start (a second worker with an old cursor), no copies.
     outbox._cursor(session).change_id = 0

@@ -107,6 +107,17 @@ def fan_out(session: Session) -> int:
     return written
 
 
+def has_work(session: Session) -> bool:
+    """Whether a change waits to be read or an alert to be sent: asked without the write
+    lock, so that an idle worker does not take SQLite's lock every round."""
+    cursor = session.get(AlertCursor, 1)
+    unread = select(Change.id).where(Change.id > (cursor.change_id if cursor else 0),
+                                     Change.id.not_in(select(AlertScan.change_id)))
+    due = _due(utcnow()).with_only_columns(Alert.id)
+    return (session.scalar(unread.limit(1)) is not None
+            or session.scalar(due.limit(1)) is not None)
+
+
 def _alert_row(subscription: Subscription, event: Event) -> dict:
     now = utcnow()
     return {"subscription_id": subscription.id, "change_id": event.change_id,

@@ -43,6 +43,10 @@ class Worker:
     def round(self) -> int:
         """One round: fan out new changes, then send what is due. Returns the number of
         alerts written and attempts made."""
+        WRITING.set(False)
+        with self.sessions() as session:
+            if not outbox.has_work(session):
+                return 0
         # On SQLite, take the write lock as each transaction begins: a transaction that
         # read first could not take it later while a web request writes.
         WRITING.set(True)
