@@ -1,6 +1,9 @@
 """The `peaceplan` console command."""
 
+import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +12,7 @@ import uvicorn
 
 from app import migrate as migrations
 from app.accounts import users
+from app.alerts import worker as alert_worker
 from app.backups import files, restoring
 from app.caching import stamp  # its listener bumps the data version on writes
 from app.config import get_settings
@@ -221,6 +225,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes")] = False,
+    worker: Annotated[bool, typer.Option(
+        help="Also send alerts from this process (one machine; with several, run "
+             "`peaceplan worker` instead)")] = True,
 ) -> None:
     """Migrate the database, seed it if empty, and serve the dashboard."""
     settings = get_settings()
@@ -235,11 +242,26 @@ def serve(
             typer.echo(hint)
     host, port = host or settings.host, port or settings.port
     typer.echo(f"Peaceplan on http://{host}:{port}  (database: {get_engine().url!r})")
+    if worker:
+        # In this process only, never in uvicorn's workers: one sender per machine.
+        alert_worker.start_in_background()
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
                 reload=reload, log_level="info",
                 # The app believes forwarded headers from TRUSTED_PROXIES only, not
                 # uvicorn's default of any local peer.
                 proxy_headers=False)
+
+
+@cli.command("worker")
+def run_worker() -> None:
+    """Turn changes into alerts and send their webhooks, until stopped (Ctrl-C, SIGTERM)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    migrations.upgrade(get_engine())
+    stop = threading.Event()
+    for stopping in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stopping, lambda *_: stop.set())
+    typer.echo(f"Alert worker on {get_engine().url!r}")
+    alert_worker.Worker().run(stop)
 
 
 def main() -> None:

@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     package_license: str = "ODC-BY-1.0"
     package_license_title: str = "Open Data Commons Attribution License v1.0"
     package_license_url: str = "https://opendatacommons.org/licenses/by/1-0/"
+    #: Send webhooks to loopback, private and link-local addresses too: for tests and
+    #: one-machine set-ups only, since otherwise anyone who may subscribe could make the
+    #: server reach into its own network.
+    webhook_allow_private: bool = False
+    #: Seconds a receiver has to answer one webhook request.
+    webhook_timeout: float = 10.0
+    #: Seconds to wait before each retry of a failed webhook, growing; after the last,
+    #: the delivery is given up and shown as failed.
+    webhook_retry_delays: list[float] = [5, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600]
+    #: The app's public address (https://peaceplan.example.org), for absolute links in
+    #: webhooks and feeds written by the worker; empty: links are paths.
+    public_url: str = ""
 
     @field_validator("database_url")
     @classmethod

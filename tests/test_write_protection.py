@@ -22,7 +22,11 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Writes open to anyone by design; everything else needs a role. Keep this list short.
 PUBLIC = {("POST", "/login"), ("POST", "/logout")}
 # Writes any signed-in account makes on itself, whatever its role.
-OWN_ACCOUNT = {("POST", "/account/sessions/end"), ("POST", "/account/password")}
+OWN_ACCOUNT = {("POST", "/account/sessions/end"), ("POST", "/account/password"),
+               # Alerts are about reading: any account may watch, for itself alone.
+               ("POST", "/account/alerts"), ("POST", "/account/alerts/feed/rotate"),
+               ("POST", "/account/alerts/{sub_id}/stop"), ("POST", "/account/alerts/{sub_id}/test"),
+               ("POST", "/api/v1/subscriptions"), ("DELETE", "/api/v1/subscriptions/{sub_id}")}
 # Writes any signed-in account makes on its own saved views (tests/test_views.py holds
 # them to their owner).
 OWN_VIEWS = {("POST", "/views"), ("POST", "/views/{slug}/edit"), ("POST", "/views/{slug}/delete"),

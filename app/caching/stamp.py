@@ -21,11 +21,17 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.plan.models import utcnow
 from app.plan.records import (
+    Alert,
+    AlertCursor,
+    AlertScan,
     ApiToken,
     DataStamp,
+    DeliveryAttempt,
+    FeedKey,
     SavedView,
     SavedViewAlias,
     SignInThrottle,
+    Subscription,
     User,
     UserSession,
 )
@@ -39,6 +45,10 @@ SHOWN = {SavedView.__tablename__, SavedViewAlias.__tablename__}
 NOT_PLAN_DATA = {DataStamp.__tablename__, User.__tablename__, ApiToken.__tablename__,
                  SignInThrottle.__tablename__, UserSession.__tablename__, "alembic_version",
                  *SHOWN}
+#: Alerts and their delivery: the alert worker writes them every round, and no cached page
+#: shows them (the per-user pages and feeds are never cached).
+NOT_PLAN_DATA |= {model.__tablename__ for model in (Subscription, Alert, DeliveryAttempt,
+                                                    AlertScan, AlertCursor, FeedKey)}
 
 
 @dataclass(frozen=True)

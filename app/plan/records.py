@@ -7,7 +7,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.plan.models import Base, intpk, utcnow, vocab
-from app.plan.vocab import Role
+from app.plan.vocab import Role, Stage
 
 
 class DataStamp(Base):
@@ -199,3 +199,118 @@ class SavedViewAlias(Base):
     view_id: Mapped[int] = mapped_column(
         ForeignKey("saved_view.id", ondelete="CASCADE"), index=True
     )
+
+
+# --- Alerts ---
+
+
+class Subscription(Base):
+    """A user watching a saved view, one row or a country for some kinds of change
+    (`events`, AlertKind slugs), delivered to their feed and, with a `url`, as signed
+    webhooks. Changes up to `start_change_id` were made before it and are not alerts."""
+
+    __tablename__ = "subscription"
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    # What is watched: exactly one of a view, a row (subject) or a country.
+    view_id: Mapped[int | None] = mapped_column(
+        ForeignKey("saved_view.id", ondelete="CASCADE"), index=True)
+    subject_type: Mapped[str | None] = mapped_column(String(40))
+    subject_id: Mapped[int | None]
+    country_code: Mapped[str | None] = mapped_column(String(2), ForeignKey("country.code"))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    # For "a stage moved": only moves to this stage (None: any move).
+    stage: Mapped[Stage | None] = mapped_column(vocab(Stage))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    # The Standard Webhooks signing key ("whsec_" + base64), which the receiver holds too.
+    secret: Mapped[str] = mapped_column(String(100))
+    start_change_id: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    view: Mapped[SavedView | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Subscription {self.id} of user {self.user_id}>"
+
+
+class Alert(Base):
+    """One event for one subscription: an entry of its owner's feed, and the outbox row
+    of its webhook. The unique key lets any number of workers fan events out without
+    ever writing one twice; `state` and the times say where its delivery stands."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        Index("ix_alert_event", "subscription_id", "change_id", "subject_type",
+              "subject_id", "kind", unique=True),
+        Index("ix_alert_due", "state", "next_attempt_at"),
+    )
+    id: Mapped[intpk]
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscription.id", ondelete="CASCADE"))
+    # None for a test event sent from the subscription's page.
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("change.id", ondelete="CASCADE"),
+                                                  index=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(30))
+    details: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: pending (to send), delivered, failed (given up), feed (no webhook to send).
+    state: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A worker sending it holds it until then; a worker that died lets it go this way.
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryAttempt(Base):
+    """One webhook request and how it went: the subscription's delivery log."""
+
+    __tablename__ = "delivery_attempt"
+    id: Mapped[intpk]
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"),
+                                          index=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscription.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # None while the request is under way; left so when the worker stopped before an answer.
+    duration_ms: Mapped[int | None]
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(300))
+
+
+class AlertScan(Base):
+    """Changes already turned into alerts, above the watermark in `AlertCursor`.
+
+    Change ids are handed out as transactions start writing, not as they commit, so a
+    change may appear after a later-numbered one: a single "last id done" would skip
+    it. Ids done are kept here until every lower id is done (or, for an id never seen,
+    long enough has passed that its transaction must have ended)."""
+
+    __tablename__ = "alert_scan"
+    change_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertCursor(Base):
+    """One row: every change up to `change_id` has been turned into alerts."""
+
+    __tablename__ = "alert_cursor"
+    id: Mapped[intpk]
+    change_id: Mapped[int] = mapped_column(default=0)
+
+
+class FeedKey(Base):
+    """What a user's private feed address is made from: rotating the salt gives a new
+    address and ends the old one."""
+
+    __tablename__ = "feed_key"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True,
+        autoincrement=False)
+    salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -96,6 +96,18 @@ class Stage(Vocab):
     WITHDRAWN = ("withdrawn", "Withdrawn")
 
 
+class AlertKind(Vocab):
+    """What a subscription can watch for: changes that mean something, read from the
+    history (`app.alerts.events` says how each is recognised)."""
+
+    FIGURE_CHANGED = ("figure_changed", "A figure changed")
+    CLAIM_ADDED = ("claim_added", "A claim was added")
+    BECAME_DISPUTED = ("became_disputed", "A row became disputed")
+    STAGE_MOVED = ("stage_moved", "A stage moved")
+    SOURCE_CITED = ("source_cited", "A new source was cited")
+    STANCE_CHANGED = ("stance_changed", "A stance changed")
+
+
 #: Stages that count as pledged in the headline: committed and every later stage but
 #: withdrawn.
 PLEDGED_STAGES = (Stage.COMMITTED, Stage.APPROVED, Stage.DEPLOYED)

@@ -44,6 +44,7 @@ from app.web.middleware import (
 from app.web.routes import (
     account,
     admin_users,
+    alerts,
     api,
     auth,
     changes,
@@ -185,6 +186,8 @@ def create_app() -> FastAPI:
     app.include_router(admin_users.router)
     app.include_router(account.router)
     app.include_router(views_api.router)
+    app.include_router(alerts.router)
+    app.include_router(alerts.api_router)
     app.include_router(api.router)
     app.include_router(search.api_router)
     app.include_router(search.router)

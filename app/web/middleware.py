@@ -21,7 +21,8 @@ from app.db import WRITING
 from app.web.templating import render
 
 #: Addresses that show the present whatever the page: they keep no date.
-TIMELESS = ("/static/", "/docs", "/openapi.json", "/compare", "/changes.atom")
+TIMELESS = ("/static/", "/docs", "/openapi.json", "/compare", "/changes.atom", "/changes.json",
+            "/feeds/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 _TAG = re.compile(r"<(?P<name>[a-zA-Z]+)\b(?P<attrs>[^>]*)>")

@@ -1,17 +1,20 @@
-"""What changed: the compare view between two dates, and the Atom feed of changes."""
+"""What changed: the compare view between two dates, and the feed of changes (Atom and JSON)."""
 
-import uuid
-from datetime import UTC, timedelta
+from datetime import timedelta
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
+from markupsafe import Markup
 
 from app.browse.overview import OverviewFilters, country_choices
 from app.history import asof, compare, feed
-from app.plan import text
 from app.plan.filters import FilterProblem, parse
+from app.plan.quantities import format_date
+from app.plan.vocab import country_name
+from app.web import feeds
 from app.web.deps import LiveSessionDep
-from app.web.templating import query_lists, render, templates
+from app.web.navigation import CHANGE_LOG
+from app.web.templating import query_lists, render
 
 router = APIRouter(include_in_schema=False)
 FEED_SIZE = 50
@@ -52,28 +55,46 @@ def compare_dates(request: Request, session: LiveSessionDep):
 @router.get("/changes.atom", name="changes_feed")
 def changes_feed(request: Request, session: LiveSessionDep):
     """The latest changes to the plan as an Atom feed, optionally for some countries."""
+    return feeds.atom(request, _changes(request, session))
+
+
+@router.get("/changes.json", name="changes_json_feed")
+def changes_json_feed(request: Request, session: LiveSessionDep):
+    """The same feed as JSON Feed 1.1."""
+    return feeds.json_feed(_changes(request, session))
+
+
+def _changes(request: Request, session) -> feeds.Feed:
     filters, problems = parse(OverviewFilters, query_lists(request))
     if problems:
         raise RequestValidationError([{"type": "value_error", "loc": ("query", p.param),
                                        "msg": p.message, "input": p.value} for p in problems])
-    base = str(request.base_url)
-    entries = feed.feed(session, filters.country, limit=FEED_SIZE)
-    context = {
-        "entries": entries,
-        "filters": filters,
-        "feed_id": _urn(f"{base}changes.atom{filters.query()}"),
-        "entry_id": lambda change: _urn(f"{base}changes/{change.id}"),
-        "link": lambda entry: "/compare?from={}&to={}#change-{}".format(
-            *feed.period_of(entry.day), entry.change.id),
-        "base": base.rstrip("/"),
-        "utc": UTC,
-        "updated": max((e.change.recorded_at for e in entries), default=asof.utcnow()),
-    }
-    page = templates.TemplateResponse(request, "changes.atom.xml", context)
-    # Text saved before every door cleaned it may still hold what XML cannot.
-    return Response(text.clean(page.body.decode()), media_type="application/atom+xml")
-
-
-def _urn(address: str) -> str:
-    # Atom ids must never change: a name-based UUID of the address stays the same.
-    return uuid.uuid5(uuid.NAMESPACE_URL, address).urn
+    base = str(request.base_url).rstrip("/")
+    query = filters.query()
+    involving = (" involving " + ", ".join(country_name(c) for c in filters.country)
+                 if filters.country else "")
+    out = feeds.Feed(
+        # The Atom feed's id from before the JSON twin existed: readers keep their place.
+        id=feeds.urn(f"{base}/changes.atom{query}"),
+        title=f"Peaceplan: {CHANGE_LOG.lower()}{involving}",
+        subtitle="Rows added, removed and changed, newest first, each with the fields that "
+                 "changed.",
+        home_url=f"{base}/compare{query}", atom_url=f"{base}/changes.atom{query}",
+        json_url=f"{base}/changes.json{query}")
+    for entry in feed.feed(session, filters.country, limit=FEED_SIZE):
+        change = entry.change
+        rows = len(entry.lines) + entry.more
+        link = "/compare?from={}&to={}#change-{}".format(*feed.period_of(entry.day), change.id)
+        html = Markup("{}<ul>{}{}</ul>").format(
+            Markup("<p>Reason: {}</p>").format(change.reason) if change.reason else "",
+            Markup("").join(Markup("<li>{}</li>").format(line) for line in entry.lines),
+            Markup("<li>and {} more</li>").format(entry.more) if entry.more else "")
+        out.items.append(feeds.Item(
+            id=feeds.urn(f"{base}/changes/{change.id}"), title=change.summary,
+            url=base + link, updated=feeds.utc(change.recorded_at),
+            published=feeds.utc(change.at), author=change.actor,
+            summary=f"{rows} row{'' if rows == 1 else 's'} changed, in effect "
+                    f"{format_date(entry.day)}"
+                    + (f" ({change.action})" if change.action else "") + ".",
+            html=html))
+    return out

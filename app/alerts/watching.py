@@ -1,0 +1,139 @@
+"""What a subscription watches (a saved view, one row, a country) and whether an event
+falls within it.
+
+A view is matched against the row's recorded states around the change, before and
+after, with the view's own filter (parsed as its page parses it): a row that was in the
+view and has just left it ("announced" moving to "committed") still concerns whoever
+watches the announced ones. A filter a recorded state cannot answer (a text search, an
+asset type reached through other rows) is answered by the list's own query against the
+row as it stands.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.alerts.events import Event
+from app.browse import queries
+from app.browse.overview import OverviewFilters
+from app.history.describe import BY_TYPE, Countries
+from app.plan.filters import BaseFilters, FilterProblem, FilterQuery, parse
+from app.plan.kinds import KINDS, Kind
+
+#: Pages whose filter is the countries alone, over every kind of row.
+COUNTRY_PAGES = ("", "brief", "compare", "scenarios")
+#: Pages showing one kind's rows under another name.
+ALIASES = {"map": "sites", "sites.geojson": "sites"}
+
+
+class NotWatchable(ValueError):
+    """A saved view whose page has no rows to watch."""
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    kind: Kind | None  # None: rows of every kind, by country
+    filters: FilterQuery
+    problems: tuple[FilterProblem, ...] = ()
+
+
+def view_filter(path: str) -> ViewFilter:
+    """The rows a view's address shows: its page's kind and its parsed filter."""
+    parts = urlsplit(path)
+    page = parts.path.strip("/").split("/")[0]
+    page = ALIASES.get(page, page)
+    query = parse_qs(parts.query)
+    if page in COUNTRY_PAGES:
+        filters, problems = parse(OverviewFilters, query)
+        return ViewFilter(None, filters, tuple(problems))
+    kind = KINDS.get(page.removesuffix(".csv"))
+    if kind is None or parts.path.strip("/").count("/"):
+        raise NotWatchable(f"the page {parts.path} shows no list of rows to watch")
+    filters, problems = parse(kind.filters, query)
+    return ViewFilter(kind, filters, tuple(problems))
+
+
+class Matcher:
+    """Answers "does this event concern this subscription?", loading what it needs once
+    per batch of events."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.places = Countries(session)
+        self._views: dict[str, ViewFilter | None] = {}
+
+    def countries(self, event: Event) -> set[str]:
+        if event.states:
+            return set().union(*(self.places.of(event.subject_type, s) for s in event.states))
+        citation = {"subject_type": event.subject_type, "subject_id": event.subject_id}
+        self.places.load_parents([citation])
+        return self.places.of("citation", citation)
+
+    def concerns(self, subscription, event: Event) -> bool:
+        if subscription.subject_type is not None:
+            return (subscription.subject_type, subscription.subject_id) == (
+                event.subject_type, event.subject_id)
+        if subscription.country_code is not None:
+            return subscription.country_code in self.countries(event)
+        if subscription.view is not None:
+            return self.in_view(subscription.view.path, event)
+        return False
+
+    def in_view(self, path: str, event: Event) -> bool:
+        if path not in self._views:
+            try:
+                self._views[path] = view_filter(path)
+            except NotWatchable:
+                self._views[path] = None
+        view = self._views[path]
+        if view is None:
+            return False
+        if view.kind is None:
+            wanted = {str(c) for c in view.filters.values("country")}
+            return not wanted or bool(wanted & self.countries(event))
+        if view.kind.subject_type != event.subject_type:
+            return False
+        answers = [self._state_in(view.kind, view.filters, state) for state in event.states]
+        if any(answers):
+            return True
+        if answers and None not in answers:
+            return False
+        return self._row_in(view.kind, view.filters, event.subject_id)
+
+    def _state_in(self, kind: Kind, filters: BaseFilters, data: dict | None) -> bool | None:
+        """Whether a recorded state is in the filter; None where the state cannot say."""
+        if data is None:
+            return False
+        for dim in kind.dims:
+            values = {str(v) for v in filters.values(dim.param)}
+            if not values:
+                continue
+            if dim.param == "country":
+                got = self.places.of(kind.subject_type, data)
+            elif dim.param == "disputed":
+                got = {"yes" if data.get("disputed") else "no"}
+            elif dim.column is not None and getattr(dim.column, "key", None) in data:
+                got = {str(data[dim.column.key])}
+            else:
+                return None
+            if not got & values:
+                return False
+        if kind.dated is not None and (filters.since or filters.until):
+            day = data.get(kind.dated.key)
+            if day is None:
+                return False
+            if (filters.since and day < filters.since.isoformat()) or (
+                    filters.until and day > filters.until.isoformat()):
+                return False
+        return None if filters.q else True
+
+    def _row_in(self, kind: Kind, filters: BaseFilters, row_id: int) -> bool:
+        stmt = select(kind.model.id).where(kind.model.id == row_id,
+                                           *queries.conditions(kind, filters))
+        return self.session.scalar(stmt) is not None
+
+
+def subject_kind(subject_type: str) -> Kind | None:
+    return BY_TYPE.get(subject_type)
