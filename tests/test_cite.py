@@ -208,3 +208,16 @@ def test_the_change_log_offers_no_pin_it_would_not_honour(client):
     # /compare reads the history as recorded now: a permalink pinned to a change would
     # promise what it cannot keep.
     assert soup(client.get("/compare")).select_one("#cite-this") is None
+
+
+@pytest.mark.parametrize("path", ["/", "/scenarios", "/scenarios?a=proposed&b=requested",
+                                  "/stances/timeline?country=FR&country=DE",
+                                  "/stakeholders/1", "/force-levels", "/map", "/brief?country=GB",
+                                  "/events?view=timeline", "/search?q=drones"])
+def test_every_cite_box_downloads_its_page_by_the_page_title(path, client):
+    page = client.get(path)
+    box = _box(page)
+    download = client.get(box.select_one("a[download]")["href"])
+    assert download.status_code == 200, download.text
+    (item,) = download.json()
+    assert soup(page).title.get_text() == f"{item['title']} · Peaceplan"
