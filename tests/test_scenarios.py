@@ -296,3 +296,18 @@ def test_each_comparison_chart_draws_the_figures_of_its_table(client, ranged):
                                      if line["b_unknown"] and line["b"]["text"] != "unknown"
                                      else ""),
                 line["difference"]["text"]]
+
+
+def test_event_numbers_close_on_a_long_axis_share_one_label(client, session):
+    # A change a year and a half after the seeded plan squeezes the events of 21 and 24 Feb
+    # 2025 into a few pixels: their numbers would print over each other.
+    record.attribute(session, EDITOR, "update", "Fewer troops", at=datetime(2026, 9, 1, tzinfo=UTC))
+    session.scalars(select(Deployment)).first().troops_low = 25000
+    session.commit()
+    chart = soup(client.get("/scenarios")).select_one("#chart-troops-over-time")
+    labels = sorted((float(t["x"].rstrip("%")), t.contents[-1].strip())
+                    for t in chart.select(".time-events .event-number"))
+    assert [label for _, label in labels] == ["1–8"]
+    # Each event keeps its own line on its own day.
+    lines = {line["x1"] for line in chart.select(".time-lane:first-of-type .event-line")}
+    assert len(lines) == 2

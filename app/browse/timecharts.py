@@ -85,13 +85,20 @@ class Event:
     href: str
 
 
+#: Events closer than this (a percentage of the width) share one label: apart, their
+#: numbers would print over each other on a long axis or a phone.
+NEAR = 6.0
+
+
 @dataclass(frozen=True)
 class Marker:
-    """Events on one day, drawn as one mark labelled with their numbers."""
+    """Events on one day, or on days too close to label apart, drawn as one label with
+    their numbers over a line on each day."""
 
     x: float
     day: date
     events: tuple[Event, ...]
+    lines: tuple[float, ...] = ()
 
     @property
     def label(self) -> str:
@@ -114,7 +121,15 @@ def markers(found: Sequence[Event], axis: Axis) -> list[Marker]:
     by_day: dict[date, list[Event]] = {}
     for e in found:
         by_day.setdefault(e.day, []).append(e)
-    return [Marker(axis.x(day), day, tuple(group)) for day, group in sorted(by_day.items())]
+    out: list[Marker] = []
+    for day, group in sorted(by_day.items()):
+        x = axis.x(day)
+        if out and x - out[-1].x < NEAR:
+            last = out.pop()
+            out.append(Marker(last.x, last.day, last.events + tuple(group), (*last.lines, x)))
+        else:
+            out.append(Marker(x, day, tuple(group), (x,)))
+    return out
 
 
 @dataclass(frozen=True)
