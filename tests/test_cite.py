@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.plan.records import Change
 from tests.html import result_ids, soup
 from tests.test_api_writes import _json
+from tests.test_datapackage import tables
 from tests.test_editing import _drone
 
 CSL_SCHEMA = jsonschema_rs.validator_for(
@@ -92,6 +93,14 @@ def test_a_permalink_shows_the_same_figures_after_later_edits(session, editor_cl
     # The export and the API pinned the same way agree.
     pin = link.partition("?")[2].split("&", 1)[1]
     assert client.get(f"/assets.csv?asset_type=drone&{pin}").text == csv_before
+    # So does the data package among the pinned page's exports.
+    exports = soup(again).select_one(".exports a[href^='/datapackage.zip']")["href"]
+    assert "change=" in exports
+    package = client.get(exports)
+    assert package.status_code == 200, package.text
+    held = {int(r["id"]): r for r in tables(package.content)["asset"]}
+    assert added.json()["id"] not in held
+    assert (held[drone.id]["quantity_low"], held[drone.id]["quantity_high"]) == ("", "")
 
 
 def test_a_change_that_does_not_fit_its_time_is_said_and_not_followed(client, session):
