@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.browse import overview
 from app.plan.filters import BaseFilters
-from app.plan.quantities import Range, format_date
+from app.plan.quantities import Range, format_date, last_day
 from app.plan.vocab import Position, Stage
 
 #: The height of one lane of the troops chart, in pixels.
@@ -83,6 +83,7 @@ class Event:
     when: str  # as precisely as reported: "week of 24 Feb 2025"
     title: str
     href: str
+    last: date | None = None  # the period's last day, for one known to its week or month
 
 
 #: Events closer than this (a percentage of the width) share one label: apart, their
@@ -99,6 +100,7 @@ class Marker:
     day: date
     events: tuple[Event, ...]
     lines: tuple[float, ...] = ()
+    spans: tuple[tuple[float, float], ...] = ()  # (x, width) of events known to a period
 
     @property
     def label(self) -> str:
@@ -114,7 +116,15 @@ def events(rows: Sequence[Any]) -> list[Event]:
     """Dated events, oldest first, numbered in that order (undated ones cannot be placed)."""
     placed = sorted((e for e in rows if e.happened_on), key=lambda e: (e.happened_on, e.id))
     return [Event(i, e.happened_on, format_date(e.happened_on, e.precision), e.title,
-                  f"/events/{e.id}") for i, e in enumerate(placed, 1)]
+                  f"/events/{e.id}", last if last != e.happened_on else None)
+            for i, e in enumerate(placed, 1) for last in [last_day(e.happened_on, e.precision)]]
+
+
+def event_days(found: Sequence[Event]) -> list[date]:
+    """The days the events need on an axis: each one's first, and the day after a
+    period's last (where its span ends)."""
+    return [d for e in found
+            for d in (e.day, e.last + timedelta(days=1) if e.last else None) if d is not None]
 
 
 def markers(found: Sequence[Event], axis: Axis) -> list[Marker]:
@@ -124,11 +134,16 @@ def markers(found: Sequence[Event], axis: Axis) -> list[Marker]:
     out: list[Marker] = []
     for day, group in sorted(by_day.items()):
         x = axis.x(day)
+        # A period is drawn across its days: a line on its first would make one up.
+        lines = (x,) if any(e.last is None for e in group) else ()
+        spans = tuple(sorted({(x, round(axis.x(e.last + timedelta(days=1)) - x, 2))
+                              for e in group if e.last is not None}))
         if out and x - out[-1].x < NEAR:
             last = out.pop()
-            out.append(Marker(last.x, last.day, last.events + tuple(group), (*last.lines, x)))
+            out.append(Marker(last.x, last.day, last.events + tuple(group),
+                              (*last.lines, *lines), (*last.spans, *spans)))
         else:
-            out.append(Marker(x, day, tuple(group), (x,)))
+            out.append(Marker(x, day, tuple(group), lines, spans))
     return out
 
 
@@ -219,7 +234,7 @@ def troops_over_time(history: Sequence[tuple[date, list[overview.Group]]],
     drawn solid up to its lower figure and hatched to its upper one (to the top where it
     has none), the force levels as dashed lines, events and `highlights` as marks."""
     days = [day for day, _ in history]
-    axis = axis_for([*days, *(e.day for e in found), *extra_days,
+    axis = axis_for([*days, *event_days(found), *extra_days,
                      *(d for d, _, _ in highlights)])
     order = list(Stage)
     keys = sorted({g.key for _, groups in history for g in groups},
@@ -313,7 +328,7 @@ def stance_lanes(stances: Sequence[Any]) -> dict[tuple[int, str], list[Any]]:
 
 def stance_timeline(stances: Sequence[Any], found: Sequence[Event]) -> StanceTimeline:
     grouped = stance_lanes(stances)
-    axis = axis_for([*(s.as_of for s in stances if s.as_of), *(e.day for e in found)])
+    axis = axis_for([*(s.as_of for s in stances if s.as_of), *event_days(found)])
     lanes = [StanceLane(f"{group[0].stakeholder.name}, on {subject}", group[0].stakeholder,
                         subject,
                         [StanceMark(axis.x(s.as_of), s, SHAPES[s.position])
