@@ -213,6 +213,19 @@ class TroopsOverTime:
     height: int = LANE
     slug: str = "troops-over-time"
 
+    @property
+    def highlight_labels(self) -> list[tuple[float, str, str]]:
+        """(x, text, anchor) over the chart: scenarios on days too close to label apart
+        share one label ("a, b")."""
+        out: list[tuple[float, str, str]] = []
+        for h in sorted(self.highlights, key=lambda h: h.x):
+            if out and h.x - out[-1][0] < NEAR:
+                x, text, at = out.pop()
+                out.append((x, f"{text}, {h.style}", at))
+            else:
+                out.append((h.x, h.style, h.anchor))
+        return out
+
 
 def stage_history(days: Sequence[date],
                   plan_on: Callable[[date], AbstractContextManager[Session]],
