@@ -313,3 +313,11 @@ def test_event_numbers_close_on_a_long_axis_share_one_label(client, session):
     marks = {line["x1"] for line in lane.select(".event-line")} | {
         span["x"] for span in lane.select(".event-span")}
     assert len(marks) == 2
+
+
+@pytest.mark.parametrize("path", ["/scenarios?a=committed@0001-01-02&b=committed@9999-12-31",
+                                  "/scenarios?a=plan@9999-12-30", "/scenarios.csv?a=0001-01-01",
+                                  "/api/v1/scenarios?b=committed@9999-12-31"])
+def test_dates_at_the_ends_of_the_calendar_are_answered(client, path):
+    # The first day shows the empty plan before any record, the last the present.
+    assert client.get(path).status_code == 200

@@ -37,20 +37,25 @@ class Axis:
 
     @property
     def ticks(self) -> list[tuple[float, str, str]]:
-        """(x, label, anchor) of up to six dates along the axis: month starts, or Mondays
-        when the axis spans under two months."""
+        """(x, label, anchor) of up to six dates along the axis: month starts (year starts
+        over more than three years), or Mondays when the axis spans under two months."""
         days = (self.end - self.start).days
         if days < 62:
             first = self.start + timedelta(days=(7 - self.start.weekday()) % 7)
             found = [first + timedelta(weeks=i) for i in range(days // 7 + 1)]
             label = "%-d %b"
         else:
-            found, month = [], date(self.start.year, self.start.month, 1)
+            # Month starts, or year starts over more than three years.
+            months = 1 if days < 3 * 366 else 12
+            found, month = [], date(self.start.year, self.start.month if months == 1 else 1, 1)
             while month <= self.end:
                 if month >= self.start:
                     found.append(month)
-                month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-            label = "%b %Y"
+                index = month.year * 12 + month.month - 1 + months
+                if index // 12 > date.max.year:
+                    break
+                month = date(index // 12, index % 12 + 1, 1)
+            label = "%b %Y" if months == 1 else "%Y"
         found = [d for d in found if self.start <= d <= self.end]
         step = max(1, -(-len(found) // 6))
         return [(self.x(d), d.strftime(label), anchor(self.x(d))) for d in found[::step]]
@@ -70,7 +75,10 @@ def axis_for(days: Iterable[date]) -> Axis:
     pad = max((end - start).days // 20, 3)
     if (end - start).days + 2 * pad < 14:
         pad = (14 - (end - start).days + 1) // 2
-    return Axis(start - timedelta(days=pad), end + timedelta(days=pad))
+    # Room that would run off the calendar (a scenario dated 0001-01-01) is left out.
+    room = timedelta(days=pad)
+    return Axis(start - room if start - date.min >= room else date.min,
+                end + room if date.max - end >= room else date.max)
 
 
 # --- Events as markers ---
