@@ -321,3 +321,13 @@ def test_event_numbers_close_on_a_long_axis_share_one_label(client, session):
 def test_dates_at_the_ends_of_the_calendar_are_answered(client, path):
     # The first day shows the empty plan before any record, the last the present.
     assert client.get(path).status_code == 200
+
+
+def test_a_breakdown_with_no_figure_known_draws_no_empty_bars(client):
+    # No seeded asset has a quantity: bars of nothing would read as a chart of zeros.
+    page = soup(client.get("/scenarios?a=proposed&b=plan"))
+    assert page.select_one("#chart-pair-asset-type") is None
+    assert "No figure is reported" in page.select_one("#table-asset-type").find_previous(
+        "p", class_="empty").text
+    assert len(page.select("#table-asset-type tbody tr")) == 6
+    assert page.select_one("#chart-pair-contributor") is not None

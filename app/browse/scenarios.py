@@ -283,6 +283,11 @@ class Line:
     b_unknown: int = 0
 
     @property
+    def drawn(self) -> bool:
+        """Whether either scenario gives it a figure a bar can show."""
+        return any(r is not None and r.known for r in (self.a, self.b))
+
+    @property
     def difference(self) -> Difference:
         if self.a is None or self.b is None:
             return Difference(None, None, known=False, comparable=False)
