@@ -331,3 +331,12 @@ def test_a_breakdown_with_no_figure_known_draws_no_empty_bars(client):
         "p", class_="empty").text
     assert len(page.select("#table-asset-type tbody tr")) == 6
     assert page.select_one("#chart-pair-contributor") is not None
+
+
+def test_a_row_without_a_list_of_its_own_cites_its_sources(client):
+    # No list picks out the contingents with no contributor named: their figure names its
+    # sources where the others link their rows.
+    page = soup(client.get("/scenarios?a=plan@2025-02-21&b=plan"))
+    row = page.select_one("#table-contributor tr[data-key='']")
+    for cell in row.select("td.num")[:2]:
+        assert cell.select_one("a.cite[href^='/sources/']") is not None, cell
