@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.plan.records import Change
 from tests.html import result_ids, soup
 from tests.test_api_writes import _json
+from tests.test_datapackage import tables
 from tests.test_editing import _drone
 
 CSL_SCHEMA = jsonschema_rs.validator_for(
@@ -92,6 +93,14 @@ def test_a_permalink_shows_the_same_figures_after_later_edits(session, editor_cl
     # The export and the API pinned the same way agree.
     pin = link.partition("?")[2].split("&", 1)[1]
     assert client.get(f"/assets.csv?asset_type=drone&{pin}").text == csv_before
+    # So does the data package among the pinned page's exports.
+    exports = soup(again).select_one(".exports a[href^='/datapackage.zip']")["href"]
+    assert "change=" in exports
+    package = client.get(exports)
+    assert package.status_code == 200, package.text
+    held = {int(r["id"]): r for r in tables(package.content)["asset"]}
+    assert added.json()["id"] not in held
+    assert (held[drone.id]["quantity_low"], held[drone.id]["quantity_high"]) == ("", "")
 
 
 def test_a_change_that_does_not_fit_its_time_is_said_and_not_followed(client, session):
@@ -208,3 +217,16 @@ def test_the_change_log_offers_no_pin_it_would_not_honour(client):
     # /compare reads the history as recorded now: a permalink pinned to a change would
     # promise what it cannot keep.
     assert soup(client.get("/compare")).select_one("#cite-this") is None
+
+
+@pytest.mark.parametrize("path", ["/", "/scenarios", "/scenarios?a=proposed&b=requested",
+                                  "/stances/timeline?country=FR&country=DE",
+                                  "/stakeholders/1", "/force-levels", "/map", "/brief?country=GB",
+                                  "/events?view=timeline", "/search?q=drones"])
+def test_every_cite_box_downloads_its_page_by_the_page_title(path, client):
+    page = client.get(path)
+    box = _box(page)
+    download = client.get(box.select_one("a[download]")["href"])
+    assert download.status_code == 200, download.text
+    (item,) = download.json()
+    assert soup(page).title.get_text() == f"{item['title']} · Peaceplan"

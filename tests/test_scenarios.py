@@ -296,3 +296,47 @@ def test_each_comparison_chart_draws_the_figures_of_its_table(client, ranged):
                                      if line["b_unknown"] and line["b"]["text"] != "unknown"
                                      else ""),
                 line["difference"]["text"]]
+
+
+def test_event_numbers_close_on_a_long_axis_share_one_label(client, session):
+    # A change a year and a half after the seeded plan squeezes the events of 21 and 24 Feb
+    # 2025 into a few pixels: their numbers would print over each other.
+    record.attribute(session, EDITOR, "update", "Fewer troops", at=datetime(2026, 9, 1, tzinfo=UTC))
+    session.scalars(select(Deployment)).first().troops_low = 25000
+    session.commit()
+    chart = soup(client.get("/scenarios")).select_one("#chart-troops-over-time")
+    labels = sorted((float(t["x"].rstrip("%")), t.contents[-1].strip())
+                    for t in chart.select(".time-events .event-number"))
+    assert [label for _, label in labels] == ["1–8"]
+    # Each event keeps its own mark on its own day (the week of 24 Feb as a span).
+    lane = chart.select_one(".time-lane")
+    marks = {line["x1"] for line in lane.select(".event-line")} | {
+        span["x"] for span in lane.select(".event-span")}
+    assert len(marks) == 2
+
+
+@pytest.mark.parametrize("path", ["/scenarios?a=committed@0001-01-02&b=committed@9999-12-31",
+                                  "/scenarios?a=plan@9999-12-30", "/scenarios.csv?a=0001-01-01",
+                                  "/api/v1/scenarios?b=committed@9999-12-31"])
+def test_dates_at_the_ends_of_the_calendar_are_answered(client, path):
+    # The first day shows the empty plan before any record, the last the present.
+    assert client.get(path).status_code == 200
+
+
+def test_a_breakdown_with_no_figure_known_draws_no_empty_bars(client):
+    # No seeded asset has a quantity: bars of nothing would read as a chart of zeros.
+    page = soup(client.get("/scenarios?a=proposed&b=plan"))
+    assert page.select_one("#chart-pair-asset-type") is None
+    assert "No figure is reported" in page.select_one("#table-asset-type").find_previous(
+        "p", class_="empty").text
+    assert len(page.select("#table-asset-type tbody tr")) == 6
+    assert page.select_one("#chart-pair-contributor") is not None
+
+
+def test_a_row_without_a_list_of_its_own_cites_its_sources(client):
+    # No list picks out the contingents with no contributor named: their figure names its
+    # sources where the others link their rows.
+    page = soup(client.get("/scenarios?a=plan@2025-02-21&b=plan"))
+    row = page.select_one("#table-contributor tr[data-key='']")
+    for cell in row.select("td.num")[:2]:
+        assert cell.select_one("a.cite[href^='/sources/']") is not None, cell

@@ -118,3 +118,25 @@ def test_the_stances_list_and_a_stance_lead_to_the_timeline(client, macron_chang
         "a[href^='/stances/timeline']")["href"]
     assert shown == f"/stances/timeline#stance-{stance}"
     assert page.select_one(f"tr#stance-{stance}")
+
+
+def test_an_event_known_to_its_week_spans_the_week_not_a_day(client):
+    # Starmer is to present the plan in Washington in the week of 24 Feb 2025: no day of
+    # it is known, so no line picks one.
+    chart = soup(client.get(f"/stakeholders/{_stakeholder_id(client, 'Keir Starmer')}"))
+    chart = chart.select_one("#chart-stances-over-time")
+    numbers = [t.contents[-1].strip() for t in chart.select(".time-events .event-number")]
+    assert numbers == ["1–2", "3"]
+    lane = chart.select_one(".time-lane")
+    lines = [float(line["x1"].rstrip("%")) for line in lane.select(".event-line")]
+    spans = [(float(r["x"].rstrip("%")), float(r["width"].rstrip("%")))
+             for r in lane.select(".event-span")]
+    assert len(lines) == 1 and len(spans) == 1
+    # The span runs seven days from the week's Monday; the day line is 3 days before it.
+    (start, width), = spans
+    per_day = (start - lines[0]) / 3
+    assert width == pytest.approx(7 * per_day, abs=0.05)
+
+
+def _stakeholder_id(client, name: str) -> int:
+    return client.get("/api/v1/stakeholders", params={"q": name}).json()["items"][0]["id"]

@@ -216,6 +216,9 @@ def test_a_deleted_view_answers_410(alice, bob, client):
     gone = client.get(shared)
     assert gone.status_code == 410
     assert "was deleted" in gone.text and "/assets" in gone.text
+    # The page it showed is a link away.
+    assert soup(gone).select_one("main a[href='/assets']") is not None
+    assert soup(alice.get(private)).select_one("main a[href='/assets?country=US']") is not None
     assert alice.get(private).status_code == 410
     assert bob.get(private).status_code == 404  # never told it existed
     assert client.get("/api/v1/views/shared").status_code == 410

@@ -281,6 +281,14 @@ class Line:
     b_href: str | None
     a_unknown: int = 0
     b_unknown: int = 0
+    # The sources of a row with no list of its own to link (no contributor named).
+    a_sources: Sequence[Source] = ()
+    b_sources: Sequence[Source] = ()
+
+    @property
+    def drawn(self) -> bool:
+        """Whether either scenario gives it a figure a bar can show."""
+        return any(r is not None and r.known for r in (self.a, self.b))
 
     @property
     def difference(self) -> Difference:
@@ -304,7 +312,8 @@ def lines(a: list[overview.Group] | None, b: list[overview.Group] | None) -> lis
 
     return [Line(k, (by_a.get(k) or by_b[k]).label, side(a, by_a, k), side(b, by_b, k),
                  by_a[k].href if k in by_a else None, by_b[k].href if k in by_b else None,
-                 by_a[k].unknown if k in by_a else 0, by_b[k].unknown if k in by_b else 0)
+                 by_a[k].unknown if k in by_a else 0, by_b[k].unknown if k in by_b else 0,
+                 by_a[k].sources if k in by_a else (), by_b[k].sources if k in by_b else ())
             for k in keys]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.browse import overview
 from app.plan.filters import BaseFilters
-from app.plan.quantities import Range, format_date
+from app.plan.quantities import Range, format_date, last_day
 from app.plan.vocab import Position, Stage
 
 #: The height of one lane of the troops chart, in pixels.
@@ -37,20 +37,25 @@ class Axis:
 
     @property
     def ticks(self) -> list[tuple[float, str, str]]:
-        """(x, label, anchor) of up to six dates along the axis: month starts, or Mondays
-        when the axis spans under two months."""
+        """(x, label, anchor) of up to six dates along the axis: month starts (year starts
+        over more than three years), or Mondays when the axis spans under two months."""
         days = (self.end - self.start).days
         if days < 62:
             first = self.start + timedelta(days=(7 - self.start.weekday()) % 7)
             found = [first + timedelta(weeks=i) for i in range(days // 7 + 1)]
             label = "%-d %b"
         else:
-            found, month = [], date(self.start.year, self.start.month, 1)
+            # Month starts, or year starts over more than three years.
+            months = 1 if days < 3 * 366 else 12
+            found, month = [], date(self.start.year, self.start.month if months == 1 else 1, 1)
             while month <= self.end:
                 if month >= self.start:
                     found.append(month)
-                month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-            label = "%b %Y"
+                index = month.year * 12 + month.month - 1 + months
+                if index // 12 > date.max.year:
+                    break
+                month = date(index // 12, index % 12 + 1, 1)
+            label = "%b %Y" if months == 1 else "%Y"
         found = [d for d in found if self.start <= d <= self.end]
         step = max(1, -(-len(found) // 6))
         return [(self.x(d), d.strftime(label), anchor(self.x(d))) for d in found[::step]]
@@ -70,7 +75,10 @@ def axis_for(days: Iterable[date]) -> Axis:
     pad = max((end - start).days // 20, 3)
     if (end - start).days + 2 * pad < 14:
         pad = (14 - (end - start).days + 1) // 2
-    return Axis(start - timedelta(days=pad), end + timedelta(days=pad))
+    # Room that would run off the calendar (a scenario dated 0001-01-01) is left out.
+    room = timedelta(days=pad)
+    return Axis(start - room if start - date.min >= room else date.min,
+                end + room if date.max - end >= room else date.max)
 
 
 # --- Events as markers ---
@@ -83,15 +91,24 @@ class Event:
     when: str  # as precisely as reported: "week of 24 Feb 2025"
     title: str
     href: str
+    last: date | None = None  # the period's last day, for one known to its week or month
+
+
+#: Events closer than this (a percentage of the width) share one label: apart, their
+#: numbers would print over each other on a long axis or a phone.
+NEAR = 6.0
 
 
 @dataclass(frozen=True)
 class Marker:
-    """Events on one day, drawn as one mark labelled with their numbers."""
+    """Events on one day, or on days too close to label apart, drawn as one label with
+    their numbers over a line on each day."""
 
     x: float
     day: date
     events: tuple[Event, ...]
+    lines: tuple[float, ...] = ()
+    spans: tuple[tuple[float, float], ...] = ()  # (x, width) of events known to a period
 
     @property
     def label(self) -> str:
@@ -107,14 +124,35 @@ def events(rows: Sequence[Any]) -> list[Event]:
     """Dated events, oldest first, numbered in that order (undated ones cannot be placed)."""
     placed = sorted((e for e in rows if e.happened_on), key=lambda e: (e.happened_on, e.id))
     return [Event(i, e.happened_on, format_date(e.happened_on, e.precision), e.title,
-                  f"/events/{e.id}") for i, e in enumerate(placed, 1)]
+                  f"/events/{e.id}", last if last != e.happened_on else None)
+            for i, e in enumerate(placed, 1) for last in [last_day(e.happened_on, e.precision)]]
+
+
+def event_days(found: Sequence[Event]) -> list[date]:
+    """The days the events need on an axis: each one's first, and the day after a
+    period's last (where its span ends)."""
+    return [d for e in found
+            for d in (e.day, e.last + timedelta(days=1) if e.last else None) if d is not None]
 
 
 def markers(found: Sequence[Event], axis: Axis) -> list[Marker]:
     by_day: dict[date, list[Event]] = {}
     for e in found:
         by_day.setdefault(e.day, []).append(e)
-    return [Marker(axis.x(day), day, tuple(group)) for day, group in sorted(by_day.items())]
+    out: list[Marker] = []
+    for day, group in sorted(by_day.items()):
+        x = axis.x(day)
+        # A period is drawn across its days: a line on its first would make one up.
+        lines = (x,) if any(e.last is None for e in group) else ()
+        spans = tuple(sorted({(x, round(axis.x(e.last + timedelta(days=1)) - x, 2))
+                              for e in group if e.last is not None}))
+        if out and x - out[-1].x < NEAR:
+            last = out.pop()
+            out.append(Marker(last.x, last.day, last.events + tuple(group),
+                              (*last.lines, *lines), (*last.spans, *spans)))
+        else:
+            out.append(Marker(x, day, tuple(group), lines, spans))
+    return out
 
 
 @dataclass(frozen=True)
@@ -183,6 +221,19 @@ class TroopsOverTime:
     height: int = LANE
     slug: str = "troops-over-time"
 
+    @property
+    def highlight_labels(self) -> list[tuple[float, str, str]]:
+        """(x, text, anchor) over the chart: scenarios on days too close to label apart
+        share one label ("a, b")."""
+        out: list[tuple[float, str, str]] = []
+        for h in sorted(self.highlights, key=lambda h: h.x):
+            if out and h.x - out[-1][0] < NEAR:
+                x, text, at = out.pop()
+                out.append((x, f"{text}, {h.style}", at))
+            else:
+                out.append((h.x, h.style, h.anchor))
+        return out
+
 
 def stage_history(days: Sequence[date],
                   plan_on: Callable[[date], AbstractContextManager[Session]],
@@ -204,7 +255,7 @@ def troops_over_time(history: Sequence[tuple[date, list[overview.Group]]],
     drawn solid up to its lower figure and hatched to its upper one (to the top where it
     has none), the force levels as dashed lines, events and `highlights` as marks."""
     days = [day for day, _ in history]
-    axis = axis_for([*days, *(e.day for e in found), *extra_days,
+    axis = axis_for([*days, *event_days(found), *extra_days,
                      *(d for d, _, _ in highlights)])
     order = list(Stage)
     keys = sorted({g.key for _, groups in history for g in groups},
@@ -298,7 +349,7 @@ def stance_lanes(stances: Sequence[Any]) -> dict[tuple[int, str], list[Any]]:
 
 def stance_timeline(stances: Sequence[Any], found: Sequence[Event]) -> StanceTimeline:
     grouped = stance_lanes(stances)
-    axis = axis_for([*(s.as_of for s in stances if s.as_of), *(e.day for e in found)])
+    axis = axis_for([*(s.as_of for s in stances if s.as_of), *event_days(found)])
     lanes = [StanceLane(f"{group[0].stakeholder.name}, on {subject}", group[0].stakeholder,
                         subject,
                         [StanceMark(axis.x(s.as_of), s, SHAPES[s.position])

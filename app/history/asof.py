@@ -92,6 +92,8 @@ FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 def end_of(day: date) -> datetime:
     """The first instant after `day` (UTC): changes before it are part of that day's state."""
+    if day >= FOREVER.date():  # the calendar's last days have no day after them
+        return FOREVER
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
 
 

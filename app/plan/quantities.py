@@ -6,7 +6,7 @@ only `high`: "up to"; only `low`: "at least"; neither: unknown.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from app.plan.vocab import DatePrecision
 
@@ -56,6 +56,20 @@ def format_range(low: int | None, high: int | None) -> str:
     if low == high:
         return f"{low:,}"
     return f"{low:,}–{high:,}"
+
+
+def last_day(value: date, precision: str = DatePrecision.DAY) -> date:
+    """The last day a date known to its week, month or year may be (the day itself when
+    known to the day, or as the latest it can be)."""
+    match precision:
+        case DatePrecision.WEEK:
+            return value + timedelta(days=6)
+        case DatePrecision.MONTH:
+            return date(value.year + value.month // 12, value.month % 12 + 1, 1) - timedelta(days=1)
+        case DatePrecision.YEAR:
+            return date(value.year, 12, 31)
+        case _:
+            return value
 
 
 def format_date(value: date | None, precision: str = DatePrecision.DAY) -> str:

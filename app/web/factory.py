@@ -242,7 +242,8 @@ def create_app() -> FastAPI:
                 here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
         await run_in_threadpool(_who_is_asking, request)
-        context = {"status": exc.status_code, "message": exc.detail}
+        context = {"status": exc.status_code, "message": exc.detail,
+                   "page_link": getattr(exc, "page", None)}
         return render(request, "error.html", context, block="content", status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)

@@ -43,3 +43,27 @@ def test_two_scenarios_are_chosen_without_javascript(browser: Browser, live_serv
     expect(page.locator("#scenario-a .figure")).to_have_text("30,000")
     expect(page.locator("#scenario-b .card-detail")).to_contain_text("as of 21 Feb 2025")
     context.close()
+
+
+#: Labels of the charts along time that overlap another visible one on the same line.
+CLASHES = """() => [...document.querySelectorAll('svg.time-axis, svg.time-events')]
+.flatMap((row) => {
+  const boxes = [...row.querySelectorAll('text')]
+    .filter((t) => getComputedStyle(t).display !== 'none')
+    .map((t) => [t.getAttribute('y'), t.lastChild.textContent, t.getBoundingClientRect()]);
+  return boxes.flatMap(([y, a, r], i) => boxes.slice(i + 1)
+    .filter(([z, , s]) => z === y && r.right > s.left && s.right > r.left)
+    .map(([, b]) => `${a} / ${b}`));
+})"""
+
+
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1280", "375"])
+def test_no_label_of_a_chart_along_time_prints_over_another(page: Page, live_server: str,
+                                                            size) -> None:
+    page.set_viewport_size(size)
+    # A date a year on stretches the axis over many months.
+    # Two force levels dated the same day mark that day twice.
+    for url in ["/scenarios?a=committed@2025-03-01&b=committed@2026-06-01", "/scenarios",
+                "/scenarios?a=proposed&b=requested", "/stances/timeline", "/stakeholders/1"]:
+        page.goto(url)
+        assert page.evaluate(CLASHES) == [], url

@@ -128,3 +128,18 @@ def test_at_1280_px_the_sections_show_in_their_groups(page: Page, live_server: s
         page.goto(url)
         heights.add(round(page.locator("header.site").bounding_box()["height"]))
     assert len(heights) == 1 and heights.pop() < 130
+
+
+def test_on_a_phone_no_text_starts_left_of_the_screen(page: Page, live_server: str) -> None:
+    # A floated line wider than its column hangs out on the left, where no scrolling
+    # reaches it: the sites list's export links lost their "Export:".
+    page.set_viewport_size(PHONE)
+    problems = []
+    for url in [*(f"/{slug}" for slug in KINDS), "/assets?country=US"]:
+        page.goto(url)
+        cut = page.evaluate("""() => [...document.querySelectorAll('main *')]
+          .filter((e) => e.getClientRects().length && e.checkVisibility()
+                         && e.getBoundingClientRect().left < -0.5)
+          .map((e) => `${e.tagName}.${e.className}: ${e.textContent.trim().slice(0, 40)}`)""")
+        problems += [f"{url}: {c}" for c in cut]
+    assert not problems, "\n".join(problems)

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from app.history import citation
 from app.packaging import selection, writing
 from app.plan.kinds import KINDS
 from app.web.deps import SessionDep
@@ -45,7 +46,7 @@ def data_package(request: Request, session: SessionDep,
     does, and every row they refer to; `as_of` gives the plan as it stood on a date."""
     try:
         choice = selection.choose({name: values for name, values in query_lists(request).items()
-                                   if name != "as_of"})
+                                   if name not in citation.PINNED})
     except selection.FilterRefused as refused:
         raise RequestValidationError([
             {"type": "value_error", "loc": ("query", p.param), "msg": p.message,

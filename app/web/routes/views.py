@@ -31,13 +31,21 @@ def gone_message(view: SavedView) -> str:
             f"still at {view.path}.")
 
 
+class ViewGone(HTTPException):
+    """A deleted view's 410, which names the page it showed so that the error page links it."""
+
+    def __init__(self, view: SavedView):
+        super().__init__(410, gone_message(view))
+        self.page = view.path
+
+
 def found_or_error(session: Session, slug: str, user: User | None) -> views.Found:
     """The view at `slug` as `user` may see it; 404 when there is none (or it is another's
     private view), 410 when it was deleted."""
     try:
         found = views.find(session, slug, user)
     except views.Gone as gone:
-        raise HTTPException(410, gone_message(gone.view)) from None
+        raise ViewGone(gone.view) from None
     if found is None:
         raise HTTPException(404, f"No saved view at /views/{slug}.")
     return found
