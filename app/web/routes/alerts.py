@@ -91,10 +91,19 @@ def _form_input(form: Any) -> dict[str, Any]:
     return data
 
 
+#: What a "Watch this ..." link may choose in the form: `?watch=view&view=<slug>`,
+#: `?watch=row&row_kind=assets&row_id=3`, `?watch=country&country=FR`.
+PRESET = ("watch", "view", "row_kind", "row_id", "country")
+
+
 @router.get("/account/alerts", name="list_subscriptions")
 def list_subscriptions(request: Request, user: SignedInUser, session: LiveSessionDep):
-    """Your subscriptions, your feed's addresses, and a form for a new subscription."""
-    return _list_page(request, session, user)
+    """Your subscriptions, your feed's addresses, and a form for a new subscription, with
+    what a page's "Watch this" link chose already filled in (checked when it is sent)."""
+    values = {k: request.query_params[k][:200] for k in PRESET if k in request.query_params}
+    if "country" in values:
+        values["country"] = values["country"].upper()
+    return _list_page(request, session, user, values=values)
 
 
 @router.post("/account/alerts")
