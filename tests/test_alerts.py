@@ -244,7 +244,7 @@ def test_a_private_view_of_someone_else_cannot_be_watched(session, editor_client
     unwatchable = editor_client.post("/api/v1/subscriptions", json={
         "view": "a-search", "events": ["stage_moved"]})
     assert unwatchable.status_code == 422
-    assert "shows no list of rows to watch" in unwatchable.json()["detail"][0]["msg"]
+    assert "'/search' is not a page a view can show" in unwatchable.json()["detail"][0]["msg"]
 
 
 def test_a_request_goes_to_the_address_checked(monkeypatch):
@@ -422,3 +422,17 @@ def test_a_disabled_account_gets_no_alerts_and_its_feed_closes(session, editor_c
     _claim(admin_client, session, force, field="stage", stage="committed")
     assert outbox.fan_out(session) == 0
     assert client.get(feed_url).status_code == 404
+
+
+def test_a_view_is_watched_by_a_name_it_had_before_a_rename(session, editor_client):
+    """The API takes a view's old slug as its page does: it leads to the renamed view."""
+    from app.following import views
+
+    owner = session.scalars(select(User).where(User.username == "editor")).one()
+    view = views.create(session, owner=owner, name="French contingents",
+                        path="/deployments?country=FR")
+    session.commit()
+    views.update(session, view, name="France")
+    session.commit()
+    sub = _subscribe(editor_client, view="french-contingents")
+    assert sub["view"] == "france"

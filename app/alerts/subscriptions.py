@@ -14,11 +14,11 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.alerts import addresses, signing
-from app.alerts.watching import NotWatchable, view_filter
+from app.following import views
 from app.plan import text
 from app.plan.kinds import KINDS
 from app.plan.models import Country, as_utc, utcnow
@@ -106,10 +106,10 @@ class Problem(ValueError):
 
 
 def usable_view(session: Session, user_id: int, slug: str) -> SavedView | None:
-    """A view the user may watch: their own or a public one, not deleted."""
-    return session.scalars(select(SavedView).where(
-        SavedView.slug == slug, SavedView.deleted_at.is_(None),
-        or_(SavedView.public, SavedView.owner_id == user_id))).first()
+    """A view the user may watch: their own or a public one, not deleted, by its slug or
+    one it had before a rename."""
+    view = views.resolve(session, slug)
+    return view if view is not None and (view.public or view.owner_id == user_id) else None
 
 
 def create(session: Session, user_id: int, data: SubscriptionIn,
@@ -123,9 +123,9 @@ def create(session: Session, user_id: int, data: SubscriptionIn,
         if view is None:
             raise Problem("view", f"no saved view '{data.view}' that you can see")
         try:
-            view_filter(view.path)
-        except NotWatchable as error:
-            raise Problem("view", str(error)) from None
+            views.target(view)  # one saved before its page's filter changed shape
+        except views.BadPath as error:
+            raise Problem("view", f"the view cannot be watched: {error}") from None
         sub.view = view
     elif data.row:
         kind = KINDS.get(data.row.kind)
