@@ -4,7 +4,6 @@ their private feeds of matching events (Atom and JSON Feed)."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
-from fastapi.exceptions import RequestValidationError
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from app.plan.models import Country
 from app.plan.records import Alert, DeliveryAttempt, SavedView, Subscription, User
 from app.plan.vocab import AlertKind, Stage
 from app.web import feeds
+from app.web.api_errors import CSRF, UNAUTHENTICATED, rejected, write_errors
 from app.web.deps import LiveSessionDep, SignedInUser
 from app.web.form_input import Errors, field_errors
 from app.web.templating import done, render
@@ -246,16 +246,8 @@ def user_json_feed(request: Request, token: str, session: LiveSessionDep):
 # --- API ---
 
 
-def _rejected(problem: subscriptions.Problem) -> RequestValidationError:
-    return RequestValidationError([{"type": "value_error",
-                                    "loc": ("body", *problem.field.split(".")),
-                                    "msg": str(problem), "input": None}])
-
-
-READ_ERRORS = {401: {"description": "No valid API token or session"}}
-WRITE_ERRORS = {**READ_ERRORS,
-                400: {"description": "The body cannot be read as JSON"},
-                403: {"description": "A session request lacks its CSRF token"}}
+READ_ERRORS = UNAUTHENTICATED
+WRITE_ERRORS = write_errors(f"Refused when {CSRF}")
 ONE = {404: {"description": "You have no subscription of this id"}}
 Out = subscriptions.SubscriptionOut
 
@@ -277,7 +269,7 @@ def api_create_subscription(body: subscriptions.SubscriptionIn, user: SignedInUs
     try:
         sub = subscriptions.create(session, user.id, body, _allow_private())
     except subscriptions.Problem as problem:
-        raise _rejected(problem) from None
+        raise rejected({problem.field: str(problem)}) from None
     return subscriptions.as_json(sub, with_secret=True)
 
 
