@@ -2,7 +2,11 @@
 answers 422 in FastAPI's own validation shape, and the refusals each route documents are
 worded once."""
 
+from collections.abc import Iterable
+
 from fastapi.exceptions import RequestValidationError
+
+from app.plan.filters import FilterProblem
 
 UNAUTHENTICATED = {401: {"description": "No valid API token or session"}}
 UNREADABLE = {400: {"description": "The body cannot be read as JSON"}}
@@ -21,4 +25,12 @@ def rejected(errors: dict[str, str]) -> RequestValidationError:
         {"type": "value_error", "loc": ("body", *name.split(".")) if name else ("body",),
          "msg": message, "input": None}
         for name, message in errors.items()
+    ])
+
+
+def query_rejected(problems: Iterable[FilterProblem]) -> RequestValidationError:
+    """A filter's refused values, each named by its query parameter."""
+    return RequestValidationError([
+        {"type": "value_error", "loc": ("query", p.param), "msg": p.message, "input": p.value}
+        for p in problems
     ])

@@ -4,7 +4,6 @@ their private feeds of matching events (Atom and JSON Feed)."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -207,21 +206,14 @@ def _user_feed(request: Request, session: Session, token: str) -> feeds.Feed:
         json_url=f"{base}/feeds/{token}.json")
     for item in alert_feeds.describe(session, alert_feeds.recent(session, user_id)):
         change = item.change
-        html = render_lines(item)
+        html = feeds.content(item.lines, change.reason if change else None,
+                             change=change.summary if change else None)
         out.items.append(feeds.Item(
             id=feeds.urn(f"{base}/alerts/{item.alert.id}"), title=item.title,
             url=base + (item.path or f"/changes/{change.id}"), updated=item.at,
             published=feeds.utc(change.at), author=change.actor,
             summary=f"{change.summary} ({'; '.join(item.lines)})", html=html))
     return out
-
-
-def render_lines(item: alert_feeds.Described) -> Markup:
-    reason = item.change.reason if item.change else None
-    return Markup("{}<ul>{}</ul><p>Change: {}</p>").format(
-        Markup("<p>Reason: {}</p>").format(reason) if reason else "",
-        Markup("").join(Markup("<li>{}</li>").format(line) for line in item.lines),
-        item.change.summary if item.change else "")
 
 
 def _private(response: Response) -> Response:
