@@ -32,6 +32,10 @@ def test_the_change_feed_gives_the_reason_and_the_rows_in_both_formats(session, 
     html = entry.content[0].value
     assert "<p>Reason: A later count</p>" in html
     assert any("12–20" in li.get_text() for li in _html(html).select("li"))
+    # A citation's line quotes its source once.
+    cited = [li.get_text() for li in _html(html).select("li") if li.get_text().startswith(
+        "Citation")]
+    assert cited and all("““" not in line and "””" not in line for line in cited)
     twin = client.get("/changes.json").json()["items"][0]
     assert _html(twin["content_html"]).get_text() == _html(html).get_text()
 
