@@ -436,3 +436,42 @@ def test_a_view_is_watched_by_a_name_it_had_before_a_rename(session, editor_clie
     session.commit()
     sub = _subscribe(editor_client, view="french-contingents")
     assert sub["view"] == "france"
+
+
+def test_a_view_unshared_or_deleted_alerts_no_one_more(session, editor_client, new_client):
+    """Another's public view is watched while it is shared; made private, its other
+    watchers learn nothing more of what it shows; deleted, not even its owner does."""
+    from app.following import views
+    from tests.conftest import sign_in
+
+    make_user(session, "owner")
+    owner = session.scalars(select(User).where(User.username == "owner")).one()
+    owner_client = new_client()
+    sign_in(owner_client, "owner")
+    view = views.create(session, owner=owner, name="Floated", path="/deployments?stage=floated",
+                        public=True)
+    session.commit()
+    theirs = _subscribe(owner_client, view="floated", events=["figure_changed"])["id"]
+    mine = _subscribe(editor_client, view="floated", events=["figure_changed"])["id"]
+    force, seen = _force(session), set()
+    _new_alerts(session, seen)
+
+    def grow(troops: int) -> set[int]:
+        item = editor_client.get(f"/api/v1/deployments/{force.id}").json()
+        changed = editor_client.patch(f"/api/v1/deployments/{force.id}", json={
+            "version": item["version"], "troops_low": troops, "troops_high": troops,
+            "source_id": _report(session).id, "quote": REPORT_QUOTE, "reason": "Counted"})
+        assert changed.status_code == 200, changed.text
+        return set(_new_alerts(session, seen))
+
+    assert grow(31000) == {theirs, mine}
+    views.update(session, view, public=False)
+    session.commit()
+    assert grow(32000) == {theirs}
+    listed = soup(editor_client.get("/account/alerts")).select_one(
+        f"a[href='/account/alerts/{mine}']").get_text()
+    assert "no longer shared" in listed
+    views.delete(session, view)
+    session.commit()
+    assert grow(33000) == set()
+    assert "since deleted" in owner_client.get("/api/v1/subscriptions").json()[0]["watching"]

@@ -18,6 +18,13 @@ from app.following import views
 from app.history.describe import BY_TYPE, Countries
 from app.plan.filters import BaseFilters
 from app.plan.kinds import Kind
+from app.plan.records import SavedView
+
+
+def may_watch(view: SavedView, user_id: int) -> bool:
+    """Whether a user may watch a view, now: while it lives, and is theirs or shared. A view
+    made private again, or deleted, shows its other watchers nothing more."""
+    return view.deleted_at is None and (view.public or view.owner_id == user_id)
 
 
 class Matcher:
@@ -43,7 +50,8 @@ class Matcher:
         if subscription.country_code is not None:
             return subscription.country_code in self.countries(event)
         if subscription.view is not None:
-            return self.in_view(subscription.view.path, event)
+            return (may_watch(subscription.view, subscription.user_id)
+                    and self.in_view(subscription.view.path, event))
         return False
 
     def in_view(self, path: str, event: Event) -> bool:
