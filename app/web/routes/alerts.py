@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from app.alerts import feeds as alert_feeds
 from app.alerts import outbox, subscriptions
 from app.config import get_settings, secret_key
+from app.following import views
 from app.plan.kinds import KINDS
 from app.plan.models import Country
-from app.plan.records import Alert, DeliveryAttempt, SavedView, Subscription, User
+from app.plan.records import Alert, DeliveryAttempt, Subscription, User
 from app.plan.vocab import AlertKind, Stage
 from app.web import feeds
 from app.web.api_errors import CSRF, UNAUTHENTICATED, rejected, write_errors
@@ -38,11 +39,8 @@ def _feed_key() -> str:
 
 
 def _choices(session: Session, user: User) -> dict[str, Any]:
-    views = session.scalars(select(SavedView).where(
-        SavedView.deleted_at.is_(None),
-        (SavedView.owner_id == user.id) | SavedView.public).order_by(SavedView.name)).all()
     return {
-        "views": [(v.slug, f"{v.name} ({v.path})") for v in views],
+        "views": [(v.slug, f"{v.name} ({v.path})") for v in views.visible(session, user)],
         "row_kinds": [(k.slug, k.plural) for k in KINDS.values()],
         "countries": [(c.code, f"{c.name} ({c.code})")
                       for c in session.scalars(select(Country).order_by(Country.name))],
