@@ -38,6 +38,8 @@ def test_a_saved_view_is_watched_from_its_page(alice, client, session):  # noqa:
     assert form_values(form)["view"] == [view.slug]
     sub = _subscribe(alice, form, session, events=["stage_moved"], stage="committed")
     assert sub.view_id == view.id and sub.events == ["stage_moved"]
+    # The list of views offers the same.
+    assert _follow(alice, "/views", f"a[aria-label='Watch {view.name}']") is not None
     # Not offered to a reader without an account, who could not subscribe.
     assert soup(client.get(f"/views/{view.slug}")).select_one(
         "a[href^='/account/alerts']") is None
