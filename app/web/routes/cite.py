@@ -23,7 +23,8 @@ router = APIRouter(include_in_schema=False)
 CSL_JSON = "application/vnd.citationstyles.csl+json"
 
 #: Titles of the pages that are not a kind's list or row (as their templates name them).
-TITLES = {"/": "Overview", "/map": "Map of sites", "/views": "Saved views"}
+TITLES = {"/": "Overview", "/map": "Map of sites", "/views": "Saved views",
+          "/scenarios": "Scenarios", "/stances/timeline": "Stances over time"}
 
 
 def page_title(session: Session, live: Session, path: str, user: User | None) -> str | None:
