@@ -475,3 +475,22 @@ def test_a_view_unshared_or_deleted_alerts_no_one_more(session, editor_client, n
     session.commit()
     assert grow(33000) == set()
     assert "since deleted" in owner_client.get("/api/v1/subscriptions").json()[0]["watching"]
+
+
+def test_watching_a_stakeholder_watches_their_stances(session, editor_client):
+    from app.plan.models import Stakeholder
+
+    stance = _stance(session)  # Keir Starmer's
+    other = session.scalars(select(Stakeholder).where(
+        Stakeholder.id != stance.stakeholder_id)).first()
+    starmer = _subscribe(editor_client, row={"kind": "stakeholders",
+                                             "id": stance.stakeholder_id},
+                         events=["stance_changed"])["id"]
+    _subscribe(editor_client, row={"kind": "stakeholders", "id": other.id},
+               events=["stance_changed"])
+    seen: set[int] = set()
+    _new_alerts(session, seen)
+    changed = editor_client.patch(f"/api/v1/stances/{stance.id}", json={
+        "version": stance.version, "position": "supports"})
+    assert changed.status_code == 200, changed.text
+    assert _new_alerts(session, seen) == {starmer: {("stance_changed", "stance", stance.id)}}

@@ -18,6 +18,7 @@ from app.following import views
 from app.history.describe import BY_TYPE, Countries
 from app.plan.filters import BaseFilters
 from app.plan.kinds import Kind
+from app.plan.models import Stakeholder, Stance
 from app.plan.records import SavedView
 
 
@@ -46,7 +47,7 @@ class Matcher:
     def concerns(self, subscription, event: Event) -> bool:
         if subscription.subject_type is not None:
             return (subscription.subject_type, subscription.subject_id) == (
-                event.subject_type, event.subject_id)
+                event.subject_type, event.subject_id) or _said_by(subscription, event)
         if subscription.country_code is not None:
             return subscription.country_code in self.countries(event)
         if subscription.view is not None:
@@ -107,6 +108,15 @@ class Matcher:
         stmt = select(kind.model.id).where(kind.model.id == row_id,
                                            *queries.conditions(kind, filters))
         return self.session.scalar(stmt) is not None
+
+
+def _said_by(subscription, event: Event) -> bool:
+    """Whether the event is a stance of the stakeholder watched: watching someone is
+    watching where they stand."""
+    return (subscription.subject_type == Stakeholder.__tablename__
+            and event.subject_type == Stance.__tablename__
+            and any(state is not None and state.get("stakeholder_id") == subscription.subject_id
+                    for state in event.states))
 
 
 def subject_kind(subject_type: str) -> Kind | None:
