@@ -30,7 +30,6 @@ from app.plan.records import (
     Change,
     DeliveryAttempt,
     Revision,
-    SavedView,
     Subscription,
 )
 from app.plan.vocab import AlertKind, Role, Stage
@@ -125,8 +124,7 @@ def _move_troops(session: Session, deployment_id: int, troops: int) -> None:
 
 
 def _pledge_story(database: str) -> dict:
-    """An analyst with an API token, a French contingent only announced, and her saved
-    view of French troops."""
+    """An analyst with an API token and a French contingent only announced."""
     engine = get_engine(database)
     with Session(engine, expire_on_commit=False) as session:
         analyst = make_user(session, "analyst", role=Role.EDITOR)
@@ -139,8 +137,6 @@ def _pledge_story(database: str) -> dict:
         session.flush()
         session.add(Citation(subject_type="deployment", subject_id=french.id,
                              source_id=_report(session).id, quote=REPORT_QUOTE))
-        session.add(SavedView(slug="french-troops", name="French troops",
-                              path="/deployments?country=FR", owner_id=analyst.id))
         session.commit()
         return {"bearer": {"Authorization": f"Bearer {token}"}, "french": french.id,
                 "force": _force(session).id, "report": _report(session).id,
@@ -148,11 +144,14 @@ def _pledge_story(database: str) -> dict:
 
 
 def _watch_and_commit(app: str, hooks: Receiver, story: dict) -> str:
-    """Through the API: watch the view for "a pledge becomes committed", then commit the
-    French contingent (and the unnamed European force, which is not in the view).
-    Returns the webhook's signing secret."""
+    """Through the API: save a view of French troops, watch it for "a pledge becomes
+    committed", then commit the French contingent (and the unnamed European force, which
+    is not in the view). Returns the webhook's signing secret."""
+    saved = httpx.post(f"{app}/api/v1/views", headers=story["bearer"], json={
+        "name": "French troops", "path": "/deployments?country=FR"})
+    assert saved.status_code == 201, saved.text
     made = httpx.post(f"{app}/api/v1/subscriptions", headers=story["bearer"], json={
-        "view": "french-troops", "events": ["stage_moved"], "stage": "committed",
+        "view": saved.json()["slug"], "events": ["stage_moved"], "stage": "committed",
         "url": f"{hooks.url}/hook"})
     assert made.status_code == 201, made.text
     for row_id in (story["french"], story["force"]):

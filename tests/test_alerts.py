@@ -244,7 +244,7 @@ def test_a_private_view_of_someone_else_cannot_be_watched(session, editor_client
     unwatchable = editor_client.post("/api/v1/subscriptions", json={
         "view": "a-search", "events": ["stage_moved"]})
     assert unwatchable.status_code == 422
-    assert "shows no list of rows to watch" in unwatchable.json()["detail"][0]["msg"]
+    assert "'/search' is not a page a view can show" in unwatchable.json()["detail"][0]["msg"]
 
 
 def test_a_request_goes_to_the_address_checked(monkeypatch):
@@ -422,3 +422,75 @@ def test_a_disabled_account_gets_no_alerts_and_its_feed_closes(session, editor_c
     _claim(admin_client, session, force, field="stage", stage="committed")
     assert outbox.fan_out(session) == 0
     assert client.get(feed_url).status_code == 404
+
+
+def test_a_view_is_watched_by_a_name_it_had_before_a_rename(session, editor_client):
+    """The API takes a view's old slug as its page does: it leads to the renamed view."""
+    from app.following import views
+
+    owner = session.scalars(select(User).where(User.username == "editor")).one()
+    view = views.create(session, owner=owner, name="French contingents",
+                        path="/deployments?country=FR")
+    session.commit()
+    views.update(session, view, name="France")
+    session.commit()
+    sub = _subscribe(editor_client, view="french-contingents")
+    assert sub["view"] == "france"
+
+
+def test_a_view_unshared_or_deleted_alerts_no_one_more(session, editor_client, new_client):
+    """Another's public view is watched while it is shared; made private, its other
+    watchers learn nothing more of what it shows; deleted, not even its owner does."""
+    from app.following import views
+    from tests.conftest import sign_in
+
+    make_user(session, "owner")
+    owner = session.scalars(select(User).where(User.username == "owner")).one()
+    owner_client = new_client()
+    sign_in(owner_client, "owner")
+    view = views.create(session, owner=owner, name="Floated", path="/deployments?stage=floated",
+                        public=True)
+    session.commit()
+    theirs = _subscribe(owner_client, view="floated", events=["figure_changed"])["id"]
+    mine = _subscribe(editor_client, view="floated", events=["figure_changed"])["id"]
+    force, seen = _force(session), set()
+    _new_alerts(session, seen)
+
+    def grow(troops: int) -> set[int]:
+        item = editor_client.get(f"/api/v1/deployments/{force.id}").json()
+        changed = editor_client.patch(f"/api/v1/deployments/{force.id}", json={
+            "version": item["version"], "troops_low": troops, "troops_high": troops,
+            "source_id": _report(session).id, "quote": REPORT_QUOTE, "reason": "Counted"})
+        assert changed.status_code == 200, changed.text
+        return set(_new_alerts(session, seen))
+
+    assert grow(31000) == {theirs, mine}
+    views.update(session, view, public=False)
+    session.commit()
+    assert grow(32000) == {theirs}
+    listed = soup(editor_client.get("/account/alerts")).select_one(
+        f"a[href='/account/alerts/{mine}']").get_text()
+    assert "no longer shared" in listed
+    views.delete(session, view)
+    session.commit()
+    assert grow(33000) == set()
+    assert "since deleted" in owner_client.get("/api/v1/subscriptions").json()[0]["watching"]
+
+
+def test_watching_a_stakeholder_watches_their_stances(session, editor_client):
+    from app.plan.models import Stakeholder
+
+    stance = _stance(session)  # Keir Starmer's
+    other = session.scalars(select(Stakeholder).where(
+        Stakeholder.id != stance.stakeholder_id)).first()
+    starmer = _subscribe(editor_client, row={"kind": "stakeholders",
+                                             "id": stance.stakeholder_id},
+                         events=["stance_changed"])["id"]
+    _subscribe(editor_client, row={"kind": "stakeholders", "id": other.id},
+               events=["stance_changed"])
+    seen: set[int] = set()
+    _new_alerts(session, seen)
+    changed = editor_client.patch(f"/api/v1/stances/{stance.id}", json={
+        "version": stance.version, "position": "supports"})
+    assert changed.status_code == 200, changed.text
+    assert _new_alerts(session, seen) == {starmer: {("stance_changed", "stance", stance.id)}}

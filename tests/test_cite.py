@@ -42,7 +42,8 @@ def _figures(response) -> list[str]:
 
 @pytest.mark.parametrize("path", ["/", "/assets?country=US", "/map", "/brief?country=GB",
                                   "/deployments/1", "/sources/1", "/events?since=2025-01-01",
-                                  "/search?q=drones"])
+                                  "/search?q=drones", "/scenarios?a=proposed&b=committed",
+                                  "/stances/timeline?country=FR"])
 def test_every_page_has_a_cite_box_pinned_to_the_newest_change(path, client, session):
     response = client.get(path)
     assert response.status_code == 200

@@ -14,11 +14,12 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.alerts import addresses, signing
-from app.alerts.watching import NotWatchable, view_filter
+from app.alerts.watching import may_watch
+from app.following import views
 from app.plan import text
 from app.plan.kinds import KINDS
 from app.plan.models import Country, as_utc, utcnow
@@ -106,10 +107,10 @@ class Problem(ValueError):
 
 
 def usable_view(session: Session, user_id: int, slug: str) -> SavedView | None:
-    """A view the user may watch: their own or a public one, not deleted."""
-    return session.scalars(select(SavedView).where(
-        SavedView.slug == slug, SavedView.deleted_at.is_(None),
-        or_(SavedView.public, SavedView.owner_id == user_id))).first()
+    """A view the user may watch: their own or a public one, not deleted, by its slug or
+    one it had before a rename."""
+    view = views.resolve(session, slug)
+    return view if view is not None and may_watch(view, user_id) else None
 
 
 def create(session: Session, user_id: int, data: SubscriptionIn,
@@ -123,9 +124,9 @@ def create(session: Session, user_id: int, data: SubscriptionIn,
         if view is None:
             raise Problem("view", f"no saved view '{data.view}' that you can see")
         try:
-            view_filter(view.path)
-        except NotWatchable as error:
-            raise Problem("view", str(error)) from None
+            views.target(view)  # one saved before its page's filter changed shape
+        except views.BadPath as error:
+            raise Problem("view", f"the view cannot be watched: {error}") from None
         sub.view = view
     elif data.row:
         kind = KINDS.get(data.row.kind)
@@ -176,7 +177,12 @@ def stop(session: Session, sub: Subscription) -> None:
 def watching(sub: Subscription, session: Session | None = None) -> str:
     """What it watches, in words (with a session, a row is named)."""
     if sub.view is not None:
-        return f"the view “{sub.view.name}” ({sub.view.path})"
+        said = f"the view “{sub.view.name}” ({sub.view.path})"
+        if sub.view.deleted_at is not None:
+            return said + ", since deleted: nothing more comes from it"
+        if not may_watch(sub.view, sub.user_id):
+            return said + ", no longer shared: nothing more comes from it"
+        return said
     if sub.country_code is not None:
         return f"everything involving {country_name(sub.country_code)}"
     kind = next((k for k in KINDS.values() if k.subject_type == sub.subject_type), None)

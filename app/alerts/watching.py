@@ -1,58 +1,31 @@
 """What a subscription watches (a saved view, one row, a country) and whether an event
 falls within it.
 
-A view is matched against the row's recorded states around the change, before and
-after, with the view's own filter (parsed as its page parses it): a row that was in the
-view and has just left it ("announced" moving to "committed") still concerns whoever
-watches the announced ones. A filter a recorded state cannot answer (a text search, an
-asset type reached through other rows) is answered by the list's own query against the
-row as it stands.
+A view is matched against the row's recorded states around the change, before and after,
+with the view's own filter (read by `app.following.views`, as its page reads it): a row
+that was in the view and has just left it ("announced" moving to "committed") still
+concerns whoever watches the announced ones. A filter a recorded state cannot answer (a
+text search, an asset type reached through other rows) is answered by the list's own
+query against the row as it stands.
 """
-
-from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.alerts.events import Event
 from app.browse import queries
-from app.browse.overview import OverviewFilters
+from app.following import views
 from app.history.describe import BY_TYPE, Countries
-from app.plan.filters import BaseFilters, FilterProblem, FilterQuery, parse
-from app.plan.kinds import KINDS, Kind
-
-#: Pages whose filter is the countries alone, over every kind of row.
-COUNTRY_PAGES = ("", "brief", "compare", "scenarios")
-#: Pages showing one kind's rows under another name.
-ALIASES = {"map": "sites", "sites.geojson": "sites"}
+from app.plan.filters import BaseFilters
+from app.plan.kinds import Kind
+from app.plan.models import Stakeholder, Stance
+from app.plan.records import SavedView
 
 
-class NotWatchable(ValueError):
-    """A saved view whose page has no rows to watch."""
-
-
-@dataclass(frozen=True)
-class ViewFilter:
-    kind: Kind | None  # None: rows of every kind, by country
-    filters: FilterQuery
-    problems: tuple[FilterProblem, ...] = ()
-
-
-def view_filter(path: str) -> ViewFilter:
-    """The rows a view's address shows: its page's kind and its parsed filter."""
-    parts = urlsplit(path)
-    page = parts.path.strip("/").split("/")[0]
-    page = ALIASES.get(page, page)
-    query = parse_qs(parts.query)
-    if page in COUNTRY_PAGES:
-        filters, problems = parse(OverviewFilters, query)
-        return ViewFilter(None, filters, tuple(problems))
-    kind = KINDS.get(page.removesuffix(".csv"))
-    if kind is None or parts.path.strip("/").count("/"):
-        raise NotWatchable(f"the page {parts.path} shows no list of rows to watch")
-    filters, problems = parse(kind.filters, query)
-    return ViewFilter(kind, filters, tuple(problems))
+def may_watch(view: SavedView, user_id: int) -> bool:
+    """Whether a user may watch a view, now: while it lives, and is theirs or shared. A view
+    made private again, or deleted, shows its other watchers nothing more."""
+    return view.deleted_at is None and (view.public or view.owner_id == user_id)
 
 
 class Matcher:
@@ -62,7 +35,7 @@ class Matcher:
     def __init__(self, session: Session):
         self.session = session
         self.places = Countries(session)
-        self._views: dict[str, ViewFilter | None] = {}
+        self._views: dict[str, views.Target | None] = {}
 
     def countries(self, event: Event) -> set[str]:
         if event.states:
@@ -74,18 +47,20 @@ class Matcher:
     def concerns(self, subscription, event: Event) -> bool:
         if subscription.subject_type is not None:
             return (subscription.subject_type, subscription.subject_id) == (
-                event.subject_type, event.subject_id)
+                event.subject_type, event.subject_id) or _said_by(subscription, event)
         if subscription.country_code is not None:
             return subscription.country_code in self.countries(event)
         if subscription.view is not None:
-            return self.in_view(subscription.view.path, event)
+            return (may_watch(subscription.view, subscription.user_id)
+                    and self.in_view(subscription.view.path, event))
         return False
 
     def in_view(self, path: str, event: Event) -> bool:
         if path not in self._views:
             try:
-                self._views[path] = view_filter(path)
-            except NotWatchable:
+                # Read as the view's page reads it, so both agree on what it shows.
+                self._views[path] = views.parse_path(path)
+            except views.BadPath:
                 self._views[path] = None
         view = self._views[path]
         if view is None:
@@ -133,6 +108,15 @@ class Matcher:
         stmt = select(kind.model.id).where(kind.model.id == row_id,
                                            *queries.conditions(kind, filters))
         return self.session.scalar(stmt) is not None
+
+
+def _said_by(subscription, event: Event) -> bool:
+    """Whether the event is a stance of the stakeholder watched: watching someone is
+    watching where they stand."""
+    return (subscription.subject_type == Stakeholder.__tablename__
+            and event.subject_type == Stance.__tablename__
+            and any(state is not None and state.get("stakeholder_id") == subscription.subject_id
+                    for state in event.states))
 
 
 def subject_kind(subject_type: str) -> Kind | None:

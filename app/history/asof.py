@@ -365,9 +365,21 @@ def _rows(state: dict[Subject, dict], dialect: Any) -> Iterable[tuple[Table, lis
             yield secondary, [tuple(link[k] for k in order) for link in links]
 
 
-def change_days(session: Session, subject_types: Iterable[str]) -> list[date]:
+def change_days(session: Session, subject_types: Iterable[str],
+                up_to: int | None = None) -> list[date]:
     """The days (UTC) on which some change touched a row of these types, oldest first:
-    the days on which their figures can have moved."""
+    the days on which their figures can have moved; of the changes up to `up_to` when a
+    permalink pins one."""
     stmt = (select(Change.at).join(Revision, Revision.change_id == Change.id)
             .where(Revision.subject_type.in_(list(subject_types))).distinct())
+    if up_to is not None:
+        stmt = stmt.where(Change.id <= up_to)
     return sorted({_aware(at).date() for at in session.scalars(stmt)})
+
+
+def pin_on(session: Session, day: date, pin: int) -> int | None:
+    """A permalink's pin carried to another day: the newest change up to `pin` that took
+    effect by the end of `day`, so that the plan of that day reads as recorded when the
+    permalink was made (None: nothing recorded by then)."""
+    return session.scalar(select(func.max(Change.id)).where(
+        Change.id <= pin, Change.at < end_of(day)))

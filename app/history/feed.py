@@ -25,7 +25,10 @@ def _line(revision: Any, names: Names) -> str:
     verb = {"create": "added", "update": "changed", "delete": "removed"}[revision.action]
     data = revision.after or revision.before or {}
     name = title(revision.subject_type, data, names)
-    text = f"{noun(revision.subject_type).capitalize()} “{name}” {verb}"
+    # A citation's title quotes its source's name already.
+    if revision.subject_type != Citation.__tablename__:
+        name = f"“{name}”"
+    text = f"{noun(revision.subject_type).capitalize()} {name} {verb}"
     changed = fields(revision.subject_type, revision.before, revision.after,
                      ranges_only=revision.action != "update", row_names=names)
     if changed:

@@ -44,6 +44,17 @@ class Feed:
         return max((i.updated for i in self.items), default=datetime.now(UTC))
 
 
+def content(lines: list[str], reason: str | None = None, more: int = 0,
+            change: str | None = None) -> Markup:
+    """An entry's HTML: the change's reason, its lines (with how many more were left out),
+    and the change's summary where the entry is about something else (an alert)."""
+    return Markup("{}<ul>{}{}</ul>{}").format(
+        Markup("<p>Reason: {}</p>").format(reason) if reason else "",
+        Markup("").join(Markup("<li>{}</li>").format(line) for line in lines),
+        Markup("<li>and {} more</li>").format(more) if more else "",
+        Markup("<p>Change: {}</p>").format(change) if change else "")
+
+
 def urn(address: str) -> str:
     """A feed or entry id that never changes: a name-based UUID of its address."""
     return uuid.uuid5(uuid.NAMESPACE_URL, address).urn

@@ -11,16 +11,20 @@ from tests.browser.test_widths import LAPTOP, MEASURE, PHONE
 PASSWORD = "browser test password"
 
 
-@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1280", "375"])
-def test_subscribe_through_the_form_and_read_the_pages(page: Page, live_server: str,
-                                                       create_user, artifacts, size) -> None:
-    name = f"reader{size['width']}"
+def _sign_in(page: Page, create_user, name: str, size: dict, then: str) -> None:
+    """A new viewer, signed in through the form at `size`, landing on `then`."""
     create_user(name, "viewer", PASSWORD)
     page.set_viewport_size(size)
-    page.goto("/login?next=/account/alerts")
+    page.goto(f"/login?next={then}")
     page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1280", "375"])
+def test_subscribe_through_the_form_and_read_the_pages(page: Page, live_server: str,
+                                                       create_user, artifacts, size) -> None:
+    _sign_in(page, create_user, f"reader{size['width']}", size, "/account/alerts")
     expect(page.get_by_role("heading", name="Alerts", exact=True)).to_be_visible()
 
     page.get_by_role("button", name="Subscribe").click()  # nothing chosen
@@ -50,3 +54,23 @@ def test_subscribe_through_the_form_and_read_the_pages(page: Page, live_server: 
     page.screenshot(path=artifacts / f"alerts-{size['width']}.png", full_page=True)
     feed = page.request.get(page.locator("#feed-json").get_attribute("href"))
     assert feed.ok and feed.json()["items"] == []
+
+
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1280", "375"])
+def test_watch_a_row_from_its_page(page: Page, live_server: str, create_user, artifacts,
+                                   size) -> None:
+    """The row's "Watch this" link opens the form with the row chosen; sent as it comes
+    with one kind of change ticked, it watches that row."""
+    _sign_in(page, create_user, f"watcher{size['width']}", size, "/deployments/1")
+    link = page.get_by_role("link", name="Watch this deployment for alerts")
+    expect(link).to_be_visible()
+    found = violations(page)
+    assert found == [], describe(found)
+    assert page.evaluate(MEASURE)["page"] <= 0
+    link.click()
+    expect(page.get_by_label("One row")).to_be_checked()
+    expect(page.get_by_label("Row number (its address ends with it)")).to_have_value("1")
+    page.get_by_label("a figure changed").check()
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Watching deployment")
+    page.screenshot(path=artifacts / f"alerts-row-{size['width']}.png", full_page=True)

@@ -4,19 +4,19 @@ their private feeds of matching events (Atom and JSON Feed)."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response
-from fastapi.exceptions import RequestValidationError
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.alerts import feeds as alert_feeds
 from app.alerts import outbox, subscriptions
 from app.config import get_settings, secret_key
+from app.following import views
 from app.plan.kinds import KINDS
 from app.plan.models import Country
-from app.plan.records import Alert, DeliveryAttempt, SavedView, Subscription, User
+from app.plan.records import Alert, DeliveryAttempt, Subscription, User
 from app.plan.vocab import AlertKind, Stage
 from app.web import feeds
+from app.web.api_errors import CSRF, UNAUTHENTICATED, rejected, write_errors
 from app.web.deps import LiveSessionDep, SignedInUser
 from app.web.form_input import Errors, field_errors
 from app.web.templating import done, render
@@ -39,11 +39,8 @@ def _feed_key() -> str:
 
 
 def _choices(session: Session, user: User) -> dict[str, Any]:
-    views = session.scalars(select(SavedView).where(
-        SavedView.deleted_at.is_(None),
-        (SavedView.owner_id == user.id) | SavedView.public).order_by(SavedView.name)).all()
     return {
-        "views": [(v.slug, f"{v.name} ({v.path})") for v in views],
+        "views": [(v.slug, f"{v.name} ({v.path})") for v in views.visible(session, user)],
         "row_kinds": [(k.slug, k.plural) for k in KINDS.values()],
         "countries": [(c.code, f"{c.name} ({c.code})")
                       for c in session.scalars(select(Country).order_by(Country.name))],
@@ -91,10 +88,19 @@ def _form_input(form: Any) -> dict[str, Any]:
     return data
 
 
+#: What a "Watch this ..." link may choose in the form: `?watch=view&view=<slug>`,
+#: `?watch=row&row_kind=assets&row_id=3`, `?watch=country&country=FR`.
+PRESET = ("watch", "view", "row_kind", "row_id", "country")
+
+
 @router.get("/account/alerts", name="list_subscriptions")
 def list_subscriptions(request: Request, user: SignedInUser, session: LiveSessionDep):
-    """Your subscriptions, your feed's addresses, and a form for a new subscription."""
-    return _list_page(request, session, user)
+    """Your subscriptions, your feed's addresses, and a form for a new subscription, with
+    what a page's "Watch this" link chose already filled in (checked when it is sent)."""
+    values = {k: request.query_params[k][:200] for k in PRESET if k in request.query_params}
+    if "country" in values:
+        values["country"] = values["country"].upper()
+    return _list_page(request, session, user, values=values)
 
 
 @router.post("/account/alerts")
@@ -198,21 +204,14 @@ def _user_feed(request: Request, session: Session, token: str) -> feeds.Feed:
         json_url=f"{base}/feeds/{token}.json")
     for item in alert_feeds.describe(session, alert_feeds.recent(session, user_id)):
         change = item.change
-        html = render_lines(item)
+        html = feeds.content(item.lines, change.reason if change else None,
+                             change=change.summary if change else None)
         out.items.append(feeds.Item(
             id=feeds.urn(f"{base}/alerts/{item.alert.id}"), title=item.title,
             url=base + (item.path or f"/changes/{change.id}"), updated=item.at,
             published=feeds.utc(change.at), author=change.actor,
             summary=f"{change.summary} ({'; '.join(item.lines)})", html=html))
     return out
-
-
-def render_lines(item: alert_feeds.Described) -> Markup:
-    reason = item.change.reason if item.change else None
-    return Markup("{}<ul>{}</ul><p>Change: {}</p>").format(
-        Markup("<p>Reason: {}</p>").format(reason) if reason else "",
-        Markup("").join(Markup("<li>{}</li>").format(line) for line in item.lines),
-        item.change.summary if item.change else "")
 
 
 def _private(response: Response) -> Response:
@@ -237,16 +236,8 @@ def user_json_feed(request: Request, token: str, session: LiveSessionDep):
 # --- API ---
 
 
-def _rejected(problem: subscriptions.Problem) -> RequestValidationError:
-    return RequestValidationError([{"type": "value_error",
-                                    "loc": ("body", *problem.field.split(".")),
-                                    "msg": str(problem), "input": None}])
-
-
-READ_ERRORS = {401: {"description": "No valid API token or session"}}
-WRITE_ERRORS = {**READ_ERRORS,
-                400: {"description": "The body cannot be read as JSON"},
-                403: {"description": "A session request lacks its CSRF token"}}
+READ_ERRORS = UNAUTHENTICATED
+WRITE_ERRORS = write_errors(f"Refused when {CSRF}")
 ONE = {404: {"description": "You have no subscription of this id"}}
 Out = subscriptions.SubscriptionOut
 
@@ -268,7 +259,7 @@ def api_create_subscription(body: subscriptions.SubscriptionIn, user: SignedInUs
     try:
         sub = subscriptions.create(session, user.id, body, _allow_private())
     except subscriptions.Problem as problem:
-        raise _rejected(problem) from None
+        raise rejected({problem.field: str(problem)}) from None
     return subscriptions.as_json(sub, with_secret=True)
 
 

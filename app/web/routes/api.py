@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, create_model
 from pydantic.fields import FieldInfo
 
@@ -22,6 +21,7 @@ from app.evidence import claims
 from app.history import record
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Citation
+from app.web.api_errors import CSRF, rejected, write_errors
 from app.web.deps import EditorUser, LiveSessionDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["plan data"])
@@ -159,21 +159,10 @@ def _register(kind: Kind) -> None:
 # --- Writes ---
 
 WRITE_ERRORS = {
-    400: {"description": "The body cannot be read as JSON"},
-    401: {"description": "No valid API token or session"},
-    403: {"description": "The account may not edit, or a session request lacks its CSRF token"},
+    **write_errors(f"The account may not edit, or {CSRF}"),
     409: {"description": "The row changed since `version`, or other rows still refer to it"},
 }
 ROW_WRITE_ERRORS = {**WRITE_ERRORS, 404: {"description": "No such row, or no such claim of it"}}
-
-
-def _rejected(errors: dict[str, str]) -> RequestValidationError:
-    """Rule errors in the same 422 shape as FastAPI's own validation errors."""
-    return RequestValidationError([
-        {"type": "value_error", "loc": ("body", name) if name else ("body",), "msg": message,
-         "input": None}
-        for name, message in errors.items()
-    ])
 
 
 def _actor(user: Any) -> record.Actor:
@@ -250,7 +239,7 @@ def _register_writes(kind: Kind) -> None:
                     response: Response):
         data = body.model_dump()
         if errors := forms.check(session, new_form, data):
-            raise _rejected(errors)
+            raise rejected(errors)
         row = writes.create(session, new_form, data, _actor(user))
         session.commit()
         response.status_code = 201
@@ -270,7 +259,7 @@ def _register_writes(kind: Kind) -> None:
         row = _get(session, row_id)
         data = body.model_dump(exclude={"version"})
         if errors := forms.check(session, edit_form, data, row_id=row_id):
-            raise _rejected(errors)
+            raise rejected(errors)
         if body.version != row.version:
             merged = merging.merge(session, edit_form, row, data, body.version)
             raise _stale(kind, row, _cited(session, row_id), merged, message=(
@@ -294,7 +283,7 @@ def _register_writes(kind: Kind) -> None:
             write = {k: v for k, v in sent.items() if k not in merged.theirs} | merged.links
         if errors := forms.check(session, edit_form, {**_current(edit_form, row), **write},
                                  row_id=row_id):
-            raise _rejected(errors)
+            raise rejected(errors)
         return _saved(session, row, write, row.version, user)
 
     def delete_item(row_id: int, session: LiveSessionDep, user: EditorUser,
@@ -380,7 +369,7 @@ def _register_claims(kind: Kind) -> None:
                   response: Response) -> ClaimOut:
         row = _row(session, row_id)
         if errors := claiming.problems(session, kind, body):
-            raise _rejected(errors)
+            raise rejected(errors)
         citation = claiming.add(session, kind, row, body, _actor(user))
         session.commit()
         response.status_code = 201
@@ -392,9 +381,9 @@ def _register_claims(kind: Kind) -> None:
         row = _row(session, row_id)
         citation = _one(session, row, claim_id)
         if errors := claiming.problems(session, kind, body):
-            raise _rejected(errors)
+            raise rejected(errors)
         if body.field != citation.field:
-            raise _rejected({"field": "A claim stays about its figure: add a new claim."})
+            raise rejected({"field": "A claim stays about its figure: add a new claim."})
         claiming.update(session, kind, row, citation, body, _actor(user))
         session.commit()
         return _out(session, row, citation)

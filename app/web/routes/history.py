@@ -3,8 +3,6 @@
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
-from markupsafe import Markup
 
 from app.browse.overview import OverviewFilters, country_choices
 from app.history import asof, compare, feed
@@ -12,6 +10,7 @@ from app.plan.filters import FilterProblem, parse
 from app.plan.quantities import format_date
 from app.plan.vocab import country_name
 from app.web import feeds
+from app.web.api_errors import query_rejected
 from app.web.deps import LiveSessionDep
 from app.web.navigation import CHANGE_LOG
 from app.web.templating import query_lists, render
@@ -67,8 +66,7 @@ def changes_json_feed(request: Request, session: LiveSessionDep):
 def _changes(request: Request, session) -> feeds.Feed:
     filters, problems = parse(OverviewFilters, query_lists(request))
     if problems:
-        raise RequestValidationError([{"type": "value_error", "loc": ("query", p.param),
-                                       "msg": p.message, "input": p.value} for p in problems])
+        raise query_rejected(problems)
     base = str(request.base_url).rstrip("/")
     query = filters.query()
     involving = (" involving " + ", ".join(country_name(c) for c in filters.country)
@@ -85,10 +83,7 @@ def _changes(request: Request, session) -> feeds.Feed:
         change = entry.change
         rows = len(entry.lines) + entry.more
         link = "/compare?from={}&to={}#change-{}".format(*feed.period_of(entry.day), change.id)
-        html = Markup("{}<ul>{}{}</ul>").format(
-            Markup("<p>Reason: {}</p>").format(change.reason) if change.reason else "",
-            Markup("").join(Markup("<li>{}</li>").format(line) for line in entry.lines),
-            Markup("<li>and {} more</li>").format(entry.more) if entry.more else "")
+        html = feeds.content(entry.lines, change.reason, more=entry.more)
         out.items.append(feeds.Item(
             id=feeds.urn(f"{base}/changes/{change.id}"), title=change.summary,
             url=base + link, updated=feeds.utc(change.recorded_at),

@@ -38,9 +38,11 @@ MAX_DAYS = 12
 
 
 @contextmanager
-def plan_on(live: Session, day: date) -> Iterator[Session]:
-    """The plan as it stood at the end of `day` (the live one from today on)."""
-    past = asof.view(live, day)
+def plan_on(live: Session, day: date, pin: int | None = None) -> Iterator[Session]:
+    """The plan as it stood at the end of `day` (the live one from today on); as recorded
+    up to change `pin` when the page is a permalink, so later edits leave it alone."""
+    change = asof.pin_on(live, day, pin) if pin is not None else None
+    past = asof.view(live, day, change)
     if past is None:
         yield live
         return
@@ -53,12 +55,18 @@ def page_day(request: Request) -> date | None:
     return view.day if view else None
 
 
+def page_pin(request: Request) -> int | None:
+    """The change a permalink pins the page to, if it is one."""
+    view = getattr(request.state, "as_of", None)
+    return view.change if view else None
+
+
 def figures_of(request: Request, session: Session, live: Session,
                scenario: scenarios.Scenario, country: list[str]) -> scenarios.Figures:
     if scenario.day is None:
         day = page_day(request)
         return scenarios.figures(session, scenario, country, day or asof.today(), day is None)
-    with plan_on(live, scenario.day) as viewed:
+    with plan_on(live, scenario.day, page_pin(request)) as viewed:
         present = viewed is live
         return scenarios.figures(viewed, scenario, country, scenario.day, present)
 
@@ -82,12 +90,13 @@ def over_time(request: Request, session: Session, live: Session, country: list[s
               found: list[timecharts.Event],
               highlights: list[tuple[date, str, str]] = ()) -> timecharts.TroopsOverTime:
     """Troops by stage on each day a contingent changed, up to the page's date."""
-    last = page_day(request)
-    days = [d for d in asof.change_days(live, [kinds.DEPLOYMENTS.subject_type])
+    last, pin = page_day(request), page_pin(request)
+    days = [d for d in asof.change_days(live, [kinds.DEPLOYMENTS.subject_type], pin)
             if last is None or d <= last][-MAX_DAYS:]
     narrowed = kinds.DEPLOYMENTS.filters(country=country)
-    history = memo(live, ("stage-history", tuple(country), tuple(days)),
-                   lambda: timecharts.stage_history(days, lambda d: plan_on(live, d), narrowed))
+    history = memo(live, ("stage-history", tuple(country), tuple(days), pin),
+                   lambda: timecharts.stage_history(days, lambda d: plan_on(live, d, pin),
+                                                    narrowed))
     return timecharts.troops_over_time(history, overview.plan_levels(session), found, narrowed,
                                        highlights=highlights)
 

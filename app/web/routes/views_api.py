@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.following import views
 from app.plan.records import SavedView, User
+from app.web.api_errors import CSRF, write_errors
 from app.web.deps import CurrentUser, LiveSessionDep, SignedInUser
-from app.web.routes.views import gone_message
+from app.web.routes.views import found_or_error
 
 router = APIRouter(prefix="/api/v1/views", tags=["saved views"])
 
@@ -85,16 +86,6 @@ def _out(session: Session, view: SavedView) -> ViewOut:
                    created_at=view.created_at, updated_at=view.updated_at)
 
 
-def _found(session: Session, slug: str, user: User | None) -> views.Found:
-    try:
-        found = views.find(session, slug, user)
-    except views.Gone as gone:
-        raise HTTPException(410, gone_message(gone.view)) from None
-    if found is None:
-        raise HTTPException(404, f"No saved view '{slug}'.")
-    return found
-
-
 def _moved(slug: str) -> RedirectResponse:
     # 308: a client repeats its PATCH or DELETE at the new address.
     return RedirectResponse(f"/api/v1/views/{slug}", 308)
@@ -105,12 +96,7 @@ ONE_ERRORS = {
     404: {"description": "No such view, or another's private one"},
     410: {"description": "The view was deleted"},
 }
-WRITE_ERRORS = {
-    400: {"description": "The body cannot be read as JSON"},
-    401: {"description": "No valid API token or session"},
-    403: {"description": "Not the view's owner (nor an admin), or a session request lacks "
-                         "its CSRF token"},
-}
+WRITE_ERRORS = write_errors(f"Not the view's owner (nor an admin), or {CSRF}")
 
 
 @router.get("", response_model=ViewList, summary="List saved views")
@@ -133,14 +119,14 @@ def create_view(body: ViewIn, response: Response, session: LiveSessionDep, user:
 @router.get("/{slug}", response_model=ViewOut, summary="One saved view", responses=ONE_ERRORS)
 def get_view(slug: Slug, session: LiveSessionDep, user: CurrentUser):
     """A view by its slug (a former slug redirects; a deleted view answers 410)."""
-    found = _found(session, slug, user)
+    found = found_or_error(session, slug, user)
     if found.moved_to:
         return _moved(found.moved_to)
     return _out(session, found.view)
 
 
 def _owned(session: Session, slug: str, user: User) -> views.Found:
-    found = _found(session, slug, user)
+    found = found_or_error(session, slug, user)
     if not views.may_change(found.view, user):
         raise HTTPException(403, "Only the view's owner or an administrator can change it.")
     return found
