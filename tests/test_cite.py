@@ -220,14 +220,17 @@ def test_the_change_log_offers_no_pin_it_would_not_honour(client):
     assert soup(client.get("/compare")).select_one("#cite-this") is None
 
 
-@pytest.mark.parametrize("path", ["/", "/scenarios", "/scenarios?a=proposed&b=requested",
-                                  "/stances/timeline?country=FR&country=DE",
-                                  "/stakeholders/1", "/force-levels", "/map", "/brief?country=GB",
-                                  "/events?view=timeline", "/search?q=drones"])
+@pytest.mark.parametrize("path", [
+    "/", "/assets?country=US", "/map", "/brief?country=GB", "/deployments/1", "/sources/1",
+    "/stakeholders/1", "/force-levels", "/events?since=2025-01-01", "/events?view=timeline",
+    "/search?q=drones", "/scenarios", "/scenarios?a=proposed&b=requested",
+    "/stances/timeline?country=FR&country=DE"])
 def test_every_cite_box_downloads_its_page_by_the_page_title(path, client):
     page = client.get(path)
     box = _box(page)
     download = client.get(box.select_one("a[download]")["href"])
-    assert download.status_code == 200, download.text
+    assert download.status_code == 200, (path, download.text)
+    CSL_SCHEMA.validate(download.json())
     (item,) = download.json()
     assert soup(page).title.get_text() == f"{item['title']} · Peaceplan"
+    assert item["URL"].endswith(permalink(page))
