@@ -5,13 +5,13 @@ from datetime import date
 from typing import Annotated, get_origin
 
 from fastapi import APIRouter, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.history import citation
 from app.packaging import selection, writing
 from app.plan.kinds import KINDS
+from app.web import api_errors
 from app.web.deps import SessionDep
 from app.web.templating import query_lists
 
@@ -48,9 +48,7 @@ def data_package(request: Request, session: SessionDep,
         choice = selection.choose({name: values for name, values in query_lists(request).items()
                                    if name not in citation.PINNED})
     except selection.FilterRefused as refused:
-        raise RequestValidationError([
-            {"type": "value_error", "loc": ("query", p.param), "msg": p.message,
-             "input": p.value} for p in refused.problems]) from None
+        raise api_errors.query_rejected(refused.problems) from None
     view = getattr(request.state, "as_of", None)
     as_of: date | None = view.day if view else None
     pieces = writing.package(session.get_bind(), choice, as_of=as_of,
