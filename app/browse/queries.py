@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, literal, select
 from sqlalchemy.orm import Session
 
+from app.browse import tallies
 from app.caching.memo import memo
 from app.plan.filters import BaseFilters, Dim
 from app.plan.kinds import KINDS, Kind
@@ -87,6 +88,9 @@ def facet(session: Session, kind: Kind, dim: Dim, filters: BaseFilters) -> Facet
     the data holds is listed, those no row matches with 0, so that a choice does not
     vanish when another filter leaves it empty. One statement still: rows are counted
     only where they match."""
+    tally = tallies.TALLIES.get(kind.slug)
+    if tally is not None and tally.answers(filters, [dim.param]):
+        return facet_of(dim, tallies.counts(session, tally, filters, dim.param), filters)
     where = conditions(kind, filters, skip=dim.param)
     if dim.column is not None:
         matching = case((and_(*where), 1)) if where else literal(1)
@@ -102,7 +106,11 @@ def facet(session: Session, kind: Kind, dim: Dim, filters: BaseFilters) -> Facet
         if where:
             ids = case((pairs.c.id.in_(select(kind.model.id).where(*where)), pairs.c.id))
         stmt = select(pairs.c.value, func.count(distinct(ids))).group_by(pairs.c.value)
-    counts = {str(value): n for value, n in session.execute(stmt)}
+    return facet_of(dim, {str(value): n for value, n in session.execute(stmt)}, filters)
+
+
+def facet_of(dim: Dim, counts: dict[str, int], filters: BaseFilters) -> Facet:
+    """A facet from counts per value (every value the data holds)."""
     selected = {str(v) for v in filters.values(dim.param)}
     values = [
         FacetValue(value, dim.label_of(value), counts.get(value, 0), value in selected)
@@ -156,7 +164,13 @@ def list_rows(
 ) -> Page:
     where = [*conditions(kind, filters), *extra]
 
+    tally = tallies.TALLIES.get(kind.slug)
+
     def counts() -> tuple[int, list[Facet]]:
+        if tally is not None and not extra and tally.answers(filters):
+            # From the groups read once per data version: no statement for this filter.
+            return tallies.total(session, tally, filters), [
+                facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
         total = session.scalar(select(func.count()).select_from(kind.model).where(*where)) or 0
         facets = [facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
         return total, facets
@@ -277,6 +291,12 @@ def sums_by(session: Session, *, kind: Kind, filters: BaseFilters,
     """Range sums of `low`..`high` per value of `key` (a tuple of values, for several key
     columns), largest first, under a filter."""
     keys = list(key) if isinstance(key, Sequence) else [key]
+    tally = tallies.TALLIES.get(kind.slug)
+    if tally is not None and not extra and low is tally.low and high is tally.high:
+        params = [tally.param_of(k) for k in keys]
+        if None not in params and tally.answers(filters, params):
+            return [GroupSum(s.key, s.rows, s.low, s.high, s.unknown, s.disputed)
+                    for s in tallies.sums(session, tally, filters, params)]
     disputed = getattr(kind.model, "disputed", None)
     stmt = (
         select(
@@ -316,6 +336,15 @@ def counts_by(session: Session, *, kind: Kind, filters: BaseFilters,
 def sources_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnElement,
                extra: Sequence[ColumnElement] = ()) -> dict[Any, list[Source]]:
     """The distinct sources cited by the filtered rows, per value of `key`."""
+    tally = tallies.TALLIES.get(kind.slug)
+    param = tally.param_of(key) if tally is not None else None
+    if param is not None and not extra and tallies.sources_answer(tally, filters, param):
+        ids = tallies.source_ids(session, tally, filters, param)
+        wanted = set().union(*ids.values())
+        found = {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(wanted)))
+                 } if wanted else {}
+        return _oldest_first({k: [found[i] for i in group if i in found]
+                              for k, group in ids.items()})
     stmt = (
         select(key, Source)
         .select_from(kind.model)
@@ -328,9 +357,13 @@ def sources_by(session: Session, *, kind: Kind, filters: BaseFilters, key: Colum
     out: dict[Any, list[Source]] = defaultdict(list)
     for k, source in session.execute(stmt):
         out[k].append(source)
-    for sources in out.values():
+    return _oldest_first(out)
+
+
+def _oldest_first(by_key: dict[Any, list[Source]]) -> dict[Any, list[Source]]:
+    for sources in by_key.values():
         sources.sort(key=lambda s: (s.published_on is None, s.published_on, s.id))
-    return out
+    return by_key
 
 
 # --- Whole-dataset figures ---

@@ -50,6 +50,23 @@ def current(session: Session) -> Version:
     return Version(*row) if row else Version(0, None)
 
 
+_SEEN = "data_version"
+
+
+def seen(session: Session) -> Version:
+    """The version this session's transaction sees, read once: the caches of one page ask
+    for it many times. A write in the session, or the end of its transaction, forgets it."""
+    version = session.info.get(_SEEN)
+    if version is None:
+        version = session.info[_SEEN] = current(session)
+    return version
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_transaction_end(session: Session, _transaction) -> None:
+    session.info.pop(_SEEN, None)
+
+
 class Reader:
     """Reads the version on a connection of its own, outside the pool, in autocommit mode:
     each read sees the latest commit, and costs one round trip (tens of microseconds)
@@ -161,6 +178,7 @@ class AsyncReader:
 
 def bump(session: Session) -> None:
     """Record that plan data changed, in the session's transaction."""
+    session.info.pop(_SEEN, None)
     connection = session.connection()
     now = utcnow()
     result = connection.execute(
