@@ -74,8 +74,47 @@ def _raw(columns: Sequence[ColumnElement]) -> list[ColumnElement]:
     return [c if isinstance(c.type, Boolean) else type_coerce(c, String()) for c in columns]
 
 
-def _groups(session: Session, tally: Tally) -> list[Group]:
-    def read() -> list[Group]:
+class Groups:
+    """A tally's groups, with an index per key column (value -> its groups) built on first
+    use: a filter of two countries adds up the few hundred groups of those countries, not
+    every group."""
+
+    def __init__(self, groups: list[Group], width: int) -> None:
+        self.groups = groups
+        self._by: list[dict[str | None, list[Group]] | None] = [None] * width
+        self._totals: list[dict[str, int] | None] = [None] * width
+
+    def by(self, i: int) -> dict[str | None, list[Group]]:
+        index = self._by[i]
+        if index is None:
+            index = {}
+            for g in self.groups:
+                index.setdefault(g[0][i], []).append(g)
+            self._by[i] = index
+        return index
+
+    def matching(self, wanted: list[tuple[int, set[str]]]) -> list[Group]:
+        if not wanted:
+            return self.groups
+        # From the most selective filtered column's groups, then checked against the rest.
+        first = min(wanted, key=lambda w: sum(len(self.by(w[0]).get(v, ())) for v in w[1]))
+        found = [g for v in first[1] for g in self.by(first[0]).get(v, ())]
+        rest = [w for w in wanted if w is not first]
+        if not rest:
+            return found
+        return [g for g in found if all(g[0][i] in values for i, values in rest)]
+
+    def totals(self, i: int) -> dict[str, int]:
+        """Rows per value of key column `i`, unfiltered."""
+        out = self._totals[i]
+        if out is None:
+            out = self._totals[i] = {v: sum(g[1] for g in gs)
+                                     for v, gs in self.by(i).items() if v is not None}
+        return out
+
+
+def _groups(session: Session, tally: Tally) -> Groups:
+    def read() -> Groups:
         stmt = (
             select(*_raw(tally.columns), func.count(), func.sum(tally.low), func.sum(tally.high),
                    func.sum(case((tally.high.is_(None), 1), else_=0)),
@@ -86,10 +125,11 @@ def _groups(session: Session, tally: Tally) -> list[Group]:
         # Grouped by the column itself, in the index's order; disputed is last in the key
         # and named as its filter names it.
         width = len(tally.columns)
-        return [((*row[:width - 1], "yes" if row[width - 1] else "no"), *row[width:])
-                for row in session.execute(stmt)]
+        return Groups([((*row[:width - 1], "yes" if row[width - 1] else "no"), *row[width:])
+                       for row in session.execute(stmt)], width)
 
-    return memo(session, ("tally", tally.slug), read, size=lambda rows: 400 * len(rows) + 1024)
+    return memo(session, ("tally", tally.slug), read,
+                size=lambda found: 600 * len(found.groups) + 1024)
 
 
 def _wanted(tally: Tally, filters: BaseFilters, skip: str | None = None
@@ -99,28 +139,22 @@ def _wanted(tally: Tally, filters: BaseFilters, skip: str | None = None
             if param != skip and filters.values(param)]
 
 
-def _matching(groups: Sequence[Group], wanted: list[tuple[int, set[str]]]) -> list[Group]:
-    if not wanted:
-        return list(groups)
-    return [g for g in groups if all(g[0][i] in values for i, values in wanted)]
-
-
 def total(session: Session, tally: Tally, filters: BaseFilters) -> int:
-    return sum(g[1] for g in _matching(_groups(session, tally), _wanted(tally, filters)))
+    return sum(g[1] for g in _groups(session, tally).matching(_wanted(tally, filters)))
 
 
 def counts(session: Session, tally: Tally, filters: BaseFilters, param: str) -> dict[str, int]:
     """Rows per value of `param` under every other active filter; every value the data
     holds, 0 where none matches (as a facet lists them)."""
     i = tally.params.index(param)
+    groups = _groups(session, tally)
     wanted = _wanted(tally, filters, skip=param)
-    out: dict[str, int] = {}
-    for g in _groups(session, tally):
-        value = g[0][i]
-        if value is None:
-            continue
-        matches = all(g[0][j] in values for j, values in wanted)
-        out[value] = out.get(value, 0) + (g[1] if matches else 0)
+    if not wanted:
+        return dict(groups.totals(i))
+    out = dict.fromkeys(groups.totals(i), 0)
+    for key, n, *_ in groups.matching(wanted):
+        if key[i] is not None:
+            out[key[i]] += n
     return out
 
 
@@ -142,8 +176,8 @@ def sums(session: Session, tally: Tally, filters: BaseFilters, params: Sequence[
     where = [tally.params.index(p) for p in params]
     disputed = tally.params.index("disputed")
     acc: dict[tuple, list[Any]] = {}
-    for key_values, n, lo, hi, open_high, unknown in _matching(_groups(session, tally),
-                                                               _wanted(tally, filters)):
+    for key_values, n, lo, hi, open_high, unknown in _groups(session, tally).matching(
+            _wanted(tally, filters)):
         key = tuple(key_values[i] for i in where)
         row = acc.get(key)
         if row is None:
