@@ -5,13 +5,14 @@ listeners registered on `Session` by `app.history.record` and `app.caching.stamp
 points (`app.main`, `app.cli`) import both, so this module depends on no package of the app.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 
@@ -28,13 +29,19 @@ def get_engine(url: str | None = None) -> Engine:
 WRITING: ContextVar[bool] = ContextVar("writing", default=False)
 #: How long a SQLite writer waits for the lock before giving up (seconds).
 SQLITE_BUSY_TIMEOUT = 30
+#: SQLite connections kept open (of at most 40, the thread pool's size).
+SQLITE_POOL = 16
 
 
 @lru_cache
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        # Connections kept for as many requests as usually run at once: one opened past
+        # the pool is closed when given back, and opening one (with its pragmas) cost a
+        # cold page more than its queries.
         engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                  "timeout": SQLITE_BUSY_TIMEOUT})
+                                                  "timeout": SQLITE_BUSY_TIMEOUT},
+                               pool_size=SQLITE_POOL, max_overflow=40 - SQLITE_POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -68,16 +75,27 @@ def new_session() -> Session:
     return _session_factory(get_settings().database_url)()
 
 
-def get_session() -> Iterator[Session]:
+async def get_session() -> AsyncIterator[Session]:
+    """A request's session, made and closed on the event loop: a session connects only
+    when first used, so a request that reads nothing (a hello, an anonymous visitor's
+    `who is asking`) never waits for a thread. One that did read gives its connection back
+    from a thread, as rolling back is blocking work."""
     session = new_session()
     try:
         yield session
     finally:
-        try:
+        if session.in_transaction():
+            await run_in_threadpool(_close, session)
+        else:
             session.close()
-        except DBAPIError as error:
-            # The database went away after the route was done: the server has dropped the
-            # transaction with the connection, and the answer is already on its way, which
-            # raising now would cut off.
-            if not error.connection_invalidated:
-                raise
+
+
+def _close(session: Session) -> None:
+    try:
+        session.close()
+    except DBAPIError as error:
+        # The database went away after the route was done: the server has dropped the
+        # transaction with the connection, and the answer is already on its way, which
+        # raising now would cut off.
+        if not error.connection_invalidated:
+            raise

@@ -1,11 +1,12 @@
 """Shared route dependencies as typed aliases."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts.auth import current_user, require_admin, require_editor, require_signed_in
 from app.db import get_session
@@ -19,7 +20,7 @@ AdminUser = Annotated[User, Depends(require_admin)]
 LiveSessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_view_session(
+async def get_view_session(
     request: Request,
     live: LiveSessionDep,
     as_of: Annotated[str | None, Query(
@@ -30,9 +31,10 @@ def get_view_session(
         description="Show the plan as it stood at the end of this day (UTC), YYYY-MM-DD; "
                     "today or later is the present.",
         examples=["2025-02-21"])] = None,
-) -> Iterator[Session]:
+) -> AsyncIterator[Session]:
     """The session a page reads: the live database, or with `?as_of=` the plan as it
-    stood on that date, rebuilt from the change history."""
+    stood on that date, rebuilt from the change history (in a thread: the present needs
+    none)."""
     if not as_of:
         yield live
         return
@@ -42,15 +44,17 @@ def get_view_session(
         # The same error as any bad parameter: a 400 page, or a 422 from the API.
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "as_of"),
                                        "msg": str(error), "input": as_of}]) from None
-    past = asof.view(live, day)
+    past = await run_in_threadpool(asof.view, live, day)
     if past is None:
         yield live
         return
     view, session = past
     # Read by the page banner and by the middleware that keeps `as_of` in links.
     request.state.as_of = view
-    with session:
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_view_session)]

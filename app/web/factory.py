@@ -28,10 +28,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import csrf
-from app.accounts.auth import current_user
+from app.accounts.auth import current_user, signed_in_user
 from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
-from app.db import get_session
+from app.db import get_session, new_session
 from app.plan.kinds import KINDS
 from app.web.headers import SecurityHeadersMiddleware, security_headers
 from app.web.limits import LimitsMiddleware, plain_refusal, wants_html
@@ -90,12 +90,13 @@ def _who_is_asking(request: Request) -> None:
     none): the header shows the account there as on every other page."""
     if hasattr(request.state, "user") or "session" not in request.scope:
         return
-    provider = request.app.dependency_overrides.get(get_session, get_session)
-    opened = (contextmanager(provider)() if inspect.isgeneratorfunction(provider)
+    provider = request.app.dependency_overrides.get(get_session)
+    opened = (new_session() if provider is None
+              else contextmanager(provider)() if inspect.isgeneratorfunction(provider)
               else nullcontext(provider()))
     with opened as session:
         try:
-            request.state.user = current_user(request, session)
+            request.state.user = signed_in_user(request, session)
         except DBAPIError:  # the database is away: the page says nothing of the account
             request.state.user = None
 

@@ -29,6 +29,9 @@ def _who(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Blocks(directory=TEMPLATES_DIR, context_processors=[_who])
+# Templates change only with the code: checking each file's time on every render cost a
+# page more than its SQL (`peaceplan serve --reload` restarts on a template change instead).
+templates.env.auto_reload = False
 templates.env.globals.update(kinds=KINDS, nav=NAV, nav_groups=GROUPS, change_log=CHANGE_LOG,
                              edit_history=EDIT_HISTORY,
                              site_kinds=list(SiteKind),
