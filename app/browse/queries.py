@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from app.browse import tallies
 from app.caching.memo import memo
@@ -149,9 +149,10 @@ class Page:
         return self.page > self.pages
 
 
-def _rows_stmt(kind: Kind, where: Sequence[ColumnElement], sort: str | None) -> Select:
+def _rows_stmt(kind: Kind, where: Sequence[ColumnElement], sort: str | None,
+               options: Sequence[Any] | None = None) -> Select:
     stmt = select(kind.model).where(*where).order_by(*sort_order(kind, sort))
-    return stmt.options(*kind.options)
+    return stmt.options(*(kind.options if options is None else options))
 
 
 def list_rows(
@@ -161,7 +162,10 @@ def list_rows(
     filters: BaseFilters,
     extra: Sequence[ColumnElement] = (),
     with_facets: bool = True,
+    options: Sequence[Any] | None = None,
 ) -> Page:
+    """A page of rows under a filter, with its total, facets and citations; `options`
+    loads what the page shows of each row (default: the kind's, for every use)."""
     where = [*conditions(kind, filters), *extra]
 
     tally = tallies.TALLIES.get(kind.slug)
@@ -181,7 +185,7 @@ def list_rows(
         # Paging and sorting keep the same counts: cache them per filter and data version.
         key = (kind.slug, filters.query(page=None, sort=None, per_page=None))
         total, facets = memo(session, key, counts)
-    stmt = _rows_stmt(kind, where, filters.sort).limit(filters.per_page)
+    stmt = _rows_stmt(kind, where, filters.sort, options).limit(filters.per_page)
     rows = session.scalars(stmt.offset((filters.page - 1) * filters.per_page)).all()
     return Page(
         rows=rows,
@@ -209,6 +213,8 @@ def citations(*, session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, 
     stmt = (
         select(Citation)
         .join(Citation.source)
+        # A source's whole text is shown on its own page, never beside a citation.
+        .options(contains_eager(Citation.source).defer(Source.text))
         .where(Citation.subject_type == kind.subject_type, Citation.subject_id.in_(ids))
         .order_by(Source.published_on.desc().nulls_last(), Source.id)
     )

@@ -89,6 +89,13 @@ class Kind:
         return [col for col in self.columns if col.in_table]
 
     @cached_property
+    def table_options(self) -> list[Any]:
+        """Loader options for a page of the results table: the rows its columns refer to,
+        and nothing more (a row's page loads all of `options`)."""
+        return [selectinload(getattr(self.model, col.refers[0]))
+                for col in self.table_columns if col.refers]
+
+    @cached_property
     def sort_keys(self) -> list[str]:
         return [col.key for col in self.columns if col.sortable]
 

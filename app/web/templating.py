@@ -1,5 +1,6 @@
 """Jinja2 set-up, the HTMX partial rule, and URL helpers for filter state."""
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import humanize
 from fastapi import Request
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -52,6 +54,36 @@ def ago(day: date) -> str:
     if days == 1:
         return "yesterday"
     return f"{humanize.naturaldelta(days * 86400)} ago"
+
+
+def sources(citations: Sequence[Any]) -> Markup:
+    """Citations named by outlet and date, one link per source to its first quoted
+    passage, then one small link per further passage of the same source."""
+    if not citations:
+        return Markup('<span class="muted">none</span>')
+    groups: dict[int, list[Any]] = {}
+    for c in sorted(citations, key=lambda c: c.source_id):
+        groups.setdefault(c.source_id, []).append(c)
+    parts = []
+    for source_id, group in groups.items():
+        first = group[0]
+        name = escape(cited(first.source))
+        title = escape(first.source.title) + (
+            Markup(": “%s”") % first.quote if first.quote else "")
+        anchor = f"#q-{first.id}" if first.quote else ""
+        html = Markup('<a class="cite" href="/sources/%s%s" title="%s">%s</a>') % (
+            source_id, anchor, title, name)
+        more = [c for c in group[1:] if c.quote]
+        for n, c in enumerate(more, start=1):
+            html += Markup(' <a class="cite more" href="/sources/%s#q-%s" title="“%s”">+%s'
+                           '<span class="visually-hidden"> (another passage of %s)</span></a>'
+                           ) % (source_id, c.id, c.quote, n, name)
+        parts.append(html)
+    return Markup("; ").join(parts)
+
+
+
+templates.env.globals["cite_sources"] = sources
 
 
 #: Who made a change, for actors that are not people.

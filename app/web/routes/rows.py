@@ -20,22 +20,10 @@ from app.plan.filters import parse
 from app.plan.kinds import KINDS, Kind
 from app.plan.vocab import Credibility, Rank, Role, Stage
 from app.web.deps import SessionDep
+from app.web.tables import table_rows
 from app.web.templating import query_lists, render
 
 router = APIRouter(include_in_schema=False)
-
-
-def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
-    """Rows as display cells, computed in Python so the template only prints them; the
-    title is the cell that links to the row's page."""
-    linked = next((i for i, col in enumerate(kind.table_columns) if col.link), None)
-    out = []
-    for row in page.rows:
-        cells = [col.show(row) for col in kind.table_columns]
-        out.append({"id": row.id, "cells": cells,
-                    "title": cells[linked] if linked is not None else f"{kind.singular} {row.id}",
-                    "citations": page.citations.get(row.id, [])})
-    return out
 
 
 def render_list(request: Request, session: Session, kind: Kind, *, path: str | None = None,
@@ -47,7 +35,9 @@ def render_list(request: Request, session: Session, kind: Kind, *, path: str | N
     (`per_page`)."""
     filters, problems = parse(kind.filters, query_lists(request))
     shown = filters.model_copy(update={"per_page": per_page, "page": 1}) if per_page else filters
-    page = queries.list_rows(session=session, kind=kind, filters=shown)
+    table = listing is None and kind.listing == "rows/_table.html"
+    page = queries.list_rows(session=session, kind=kind, filters=shown,
+                             options=kind.table_options if table else None)
     context = {
         "kind": kind,
         "filters": filters,
