@@ -1,0 +1,24 @@
+"""What a worker holds in memory whatever it serves: no parser it may never use, and a
+small page cache per SQLite connection (the operating system caches the file once)."""
+
+import subprocess
+import sys
+
+from sqlalchemy import text
+
+from app.db import SQLITE_CACHE_KB, get_engine
+
+
+def test_a_worker_starts_without_the_upload_parsers_or_alembic(tmp_path):
+    code = ("import sys; from app.main import create_app; create_app(); "
+            "print(sorted(m for m in ('bs4', 'pypdf', 'alembic') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, env={"DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+                                         "PATH": ""}).stdout
+    assert out.strip() == "[]"
+
+
+def test_each_sqlite_connection_keeps_a_small_page_cache(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path}/b.db")
+    with engine.connect() as conn:
+        assert conn.scalar(text("PRAGMA cache_size")) == -SQLITE_CACHE_KB
