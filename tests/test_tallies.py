@@ -5,12 +5,14 @@ show is what the database's own GROUP BY says."""
 import re
 
 import pytest
-from sqlalchemy import true
+from sqlalchemy import select, true
 
 from app.browse import queries, tallies
+from app.caching import stamp
 from app.plan import kinds
 from app.plan.filters import parse
-from app.plan.models import Asset, Deployment
+from app.plan.models import Asset, Citation, Deployment, Source
+from app.plan.vocab import AssetType
 from tests.test_query_budget import counting, grow
 
 #: Pages an editor's readers open after an edit, each a different filter.
@@ -124,3 +126,50 @@ def test_sums_keep_the_databases_order(session):
     # Keys of equal sums may come in either order; the sums' order is the same.
     assert [g.high for g in tallied] == [g.high for g in asked]
     assert sorted(map(repr, tallied)) == sorted(map(repr, asked))
+
+
+def _tokens(session):
+    session.info.clear()
+    return stamp.seen(session).token, stamp.grouping(session)
+
+
+def test_an_edit_of_figures_keeps_the_sources_per_group(session, client):
+    grow(session, 3)
+    asset = session.scalars(select(Asset).where(Asset.key == "extra-asset-0")).one()
+    assert client.get("/").status_code == 200
+    data, grouping = _tokens(session)
+    asset.quantity_high = 40
+    session.flush()
+    after = _tokens(session)
+    assert after[0] != data and after[1] == grouping
+    with counting(session) as statements:
+        assert client.get("/").status_code == 200
+    # The tallies again (new figures), but not which sources each group cites.
+    assert reads_of(statements, "asset") == {"aggregates": 1, "citations": 0}
+
+
+@pytest.mark.parametrize("change", ["country", "citation", "new row"])
+def test_a_row_moved_or_cited_anew_regroups(session, change):
+    grow(session, 3)
+    asset = session.scalars(select(Asset).where(Asset.key == "extra-asset-0")).one()
+    kind = kinds.ASSETS
+    filters = _filters(kind, "")
+    tallied = queries.sources_by(session, kind=kind, filters=filters, key=Asset.asset_type)
+    _, grouping = _tokens(session)
+    if change == "country":
+        asset.country_code = "DE"
+        asset.asset_type = AssetType.HELICOPTER
+    elif change == "citation":
+        other = session.scalars(select(Source).where(Source.id != 1)).first()
+        session.add(Citation(subject_type="asset", subject_id=asset.id, source_id=other.id))
+    else:
+        grow(session, 1, start=3)
+    session.flush()
+    assert _tokens(session)[1] != grouping
+    after = queries.sources_by(session, kind=kind, filters=filters, key=Asset.asset_type)
+    asked = queries.sources_by(session, kind=kind, filters=filters, key=Asset.asset_type,
+                               extra=[true()])
+    assert {k: [s.id for s in v] for k, v in after.items()} == \
+        {k: [s.id for s in v] for k, v in asked.items()}
+    if change != "new row":
+        assert after != tallied

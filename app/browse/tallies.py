@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Boolean, ColumnElement, String, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from app.caching import stamp
 from app.caching.memo import memo
 from app.plan.filters import BaseFilters
 from app.plan.models import Asset, Citation, Deployment
@@ -232,8 +233,10 @@ def source_ids(session: Session, tally: Tally, filters: BaseFilters, param: str
               if filters.values(p)]
     at = kept.index(param)
     out: dict[str | None, set[int]] = {}
+    # Which sources rows of a group cite changes only with the grouping version: an edit
+    # of figures keeps it.
     for row in memo(session, ("tally-sources", tally.slug), read,
-                    size=lambda rows: 200 * len(rows) + 1024):
+                    size=lambda rows: 200 * len(rows) + 1024, version=stamp.grouping(session)):
         if all(row[i] in values for i, values in wanted):
             out.setdefault(row[at], set()).add(row[-1])
     return out

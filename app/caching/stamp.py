@@ -16,10 +16,10 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, event, insert, select, update
+from sqlalchemy import Engine, event, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from app.plan.models import utcnow
+from app.plan.models import Asset, Deployment, utcnow
 from app.plan.records import ApiToken, DataStamp, SignInThrottle, User, UserSession
 
 #: Tables whose rows are not plan data: writing them leaves the data version alone.
@@ -55,16 +55,51 @@ _SEEN = "data_version"
 
 def seen(session: Session) -> Version:
     """The version this session's transaction sees, read once: the caches of one page ask
-    for it many times. A write in the session, or the end of its transaction, forgets it."""
+    for it many times. A write in the session, or the end of its transaction, forgets it.
+    The grouping version (`grouping`) comes with it, in the same statement."""
     version = session.info.get(_SEEN)
     if version is None:
-        version = session.info[_SEEN] = current(session)
+        rows = {row.id: Version(row.version, row.updated_at) for row in session.execute(
+            select(DataStamp.id, DataStamp.version, DataStamp.updated_at)
+            .where(DataStamp.id.in_((1, GROUPING))))}
+        version = session.info[_SEEN] = rows.get(1, Version(0, None))
+        # A database without the row (a view of the past, say): the data version, so that
+        # nothing is kept longer there.
+        session.info[_GROUPING] = (f"g{rows[GROUPING].token}" if GROUPING in rows
+                                   else version.token)
     return version
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_on_transaction_end(session: Session, _transaction) -> None:
     session.info.pop(_SEEN, None)
+
+
+#: The second row of the stamp: bumped with the first by every write except one that only
+#: changes figures or words of existing deployments and assets. What is grouped by these
+#: columns, and joined to citations (the sources cited per contributor, stage or asset
+#: type), stays valid across such an edit: it is cached on this row's version.
+GROUPING = 2
+GROUP_KEYS = {
+    Deployment: ("country_code", "stage", "disputed"),
+    Asset: ("country_code", "asset_type", "posture", "stage", "disputed"),
+}
+_GROUPING = "grouping_version"
+
+
+def grouping(session: Session) -> str:
+    """The grouping version this session sees, as a cache key (read with `seen`)."""
+    token = session.info.get(_GROUPING)
+    if token is None:
+        session.info.pop(_SEEN, None)
+        seen(session)
+        token = session.info[_GROUPING]
+    return token
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_grouping(session: Session, _transaction) -> None:
+    session.info.pop(_GROUPING, None)
 
 
 class Reader:
@@ -176,17 +211,21 @@ class AsyncReader:
         return Version(*row) if row else Version(0, None)
 
 
-def bump(session: Session) -> None:
-    """Record that plan data changed, in the session's transaction."""
+def bump(session: Session, *, regrouped: bool = True) -> None:
+    """Record that plan data changed, in the session's transaction; `regrouped`: in a way
+    that may move rows between groups (see `grouping`), as any change may unless known
+    not to."""
     session.info.pop(_SEEN, None)
+    session.info.pop(_GROUPING, None)
     connection = session.connection()
     now = utcnow()
-    result = connection.execute(
-        update(DataStamp).where(DataStamp.id == 1)
-        .values(version=DataStamp.version + 1, updated_at=now)
-    )
-    if result.rowcount == 0:
-        connection.execute(insert(DataStamp).values(id=1, version=1, updated_at=now))
+    for row_id in (1, GROUPING) if regrouped else (1,):
+        result = connection.execute(
+            update(DataStamp).where(DataStamp.id == row_id)
+            .values(version=DataStamp.version + 1, updated_at=now)
+        )
+        if result.rowcount == 0:
+            connection.execute(insert(DataStamp).values(id=row_id, version=1, updated_at=now))
     # A stamp object loaded in this session is now stale.
     for obj in session.identity_map.values():
         if isinstance(obj, DataStamp):
@@ -200,12 +239,21 @@ def _is_plan_data(obj: object) -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _bump_on_flush(session: Session, _context, _instances) -> None:
-    changed = any(_is_plan_data(o) for o in (*session.new, *session.deleted)) or any(
-        _is_plan_data(o) and session.is_modified(o, include_collections=True)
-        for o in session.dirty
-    )
-    if changed:
-        bump(session)
+    added = any(_is_plan_data(o) for o in (*session.new, *session.deleted))
+    modified = [o for o in session.dirty
+                if _is_plan_data(o) and session.is_modified(o, include_collections=True)]
+    if added or modified:
+        bump(session, regrouped=added or not all(map(_keeps_its_group, modified)))
+
+
+def _keeps_its_group(obj: object) -> bool:
+    """Whether a modified row stays in the groups it was counted in: a deployment or an
+    asset whose grouping columns did not change (its figures, its role)."""
+    keys = GROUP_KEYS.get(type(obj))
+    if keys is None:
+        return False
+    attrs = inspect(obj).attrs
+    return not any(attrs[key].history.has_changes() for key in keys)
 
 
 @event.listens_for(Session, "do_orm_execute")
