@@ -5,13 +5,14 @@ show is what the database's own GROUP BY says."""
 import re
 
 import pytest
-from sqlalchemy import select, true
+from sqlalchemy import delete, select, true
 
 from app.browse import queries, tallies
 from app.caching import stamp
 from app.plan import kinds
 from app.plan.filters import parse
 from app.plan.models import Asset, Citation, Deployment, Source
+from app.plan.records import DataStamp
 from app.plan.vocab import AssetType
 from tests.test_query_budget import counting, grow
 
@@ -173,3 +174,16 @@ def test_a_row_moved_or_cited_anew_regroups(session, change):
         {k: [s.id for s in v] for k, v in asked.items()}
     if change != "new row":
         assert after != tallied
+
+
+def test_the_grouping_row_is_made_by_the_first_edit_of_figures(session):
+    grow(session, 1)
+    session.execute(delete(DataStamp).where(DataStamp.id == stamp.GROUPING))
+    asset = session.scalars(select(Asset).where(Asset.key == "extra-asset-0")).one()
+    asset.quantity_high = 5
+    session.flush()
+    first = _tokens(session)
+    asset.quantity_high += 1
+    session.flush()
+    second = _tokens(session)
+    assert second[0] != first[0] and second[1] == first[1]

@@ -219,7 +219,12 @@ def bump(session: Session, *, regrouped: bool = True) -> None:
     session.info.pop(_GROUPING, None)
     connection = session.connection()
     now = utcnow()
-    for row_id in (1, GROUPING) if regrouped else (1,):
+    for row_id in (1, GROUPING):
+        # Kept as it is where nothing regrouped; made if missing, so that the next such
+        # edit keeps it.
+        if row_id == GROUPING and not regrouped and connection.scalar(
+                select(DataStamp.id).where(DataStamp.id == GROUPING)):
+            continue
         result = connection.execute(
             update(DataStamp).where(DataStamp.id == row_id)
             .values(version=DataStamp.version + 1, updated_at=now)
