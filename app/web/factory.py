@@ -174,6 +174,7 @@ def create_app() -> FastAPI:
         # First of all, so the log, the throttle and the scheme see the real client.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
+    app.include_router(rows.lists)
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(overview.router)

@@ -24,6 +24,9 @@ from app.web.tables import table_rows
 from app.web.templating import query_lists, render
 
 router = APIRouter(include_in_schema=False)
+#: The list pages, matched before every other route: the most asked-for addresses, each
+#: an exact path no other route takes, and a request tries the routes in order.
+lists = APIRouter(include_in_schema=False)
 
 
 def render_list(request: Request, session: Session, kind: Kind, *, path: str | None = None,
@@ -150,7 +153,7 @@ def _register(kind: Kind) -> None:
             raise HTTPException(404, f"No {kind.singular} with id {row_id}.")
         return render_detail(request, session, kind, row)
 
-    router.add_api_route(f"/{kind.slug}", list_page, name=f"list_{kind.slug}")
+    lists.add_api_route(f"/{kind.slug}", list_page, name=f"list_{kind.slug}")
     router.add_api_route(f"/{kind.slug}.csv", export_csv, name=f"export_{kind.slug}")
     router.add_api_route(f"/{kind.slug}/{{row_id}}", detail_page, name=f"show_{kind.slug}")
 
