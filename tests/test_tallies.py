@@ -187,3 +187,18 @@ def test_the_grouping_row_is_made_by_the_first_edit_of_figures(session):
     session.flush()
     second = _tokens(session)
     assert second[0] != first[0] and second[1] == first[1]
+
+
+@pytest.mark.parametrize(("slug", "query"), [
+    ("sites", ""), ("sites", "country=UA&asset_type=drone"), ("events", "country=FR"),
+    ("stances", ""), ("demands", "country=UA"), ("assets", "q=extra&country=FR"),
+    ("deployments", "q=extra&stage=floated"),
+])
+def test_every_facet_in_one_statement_counts_as_each_alone(session, slug, query):
+    grow(session, 4)
+    kind = kinds.KINDS[slug]
+    filters = _filters(kind, query)
+    with counting(session) as statements:
+        together = queries.facets(session, kind, filters)
+    assert len(statements) == 1
+    assert together == [queries.facet(session, kind, dim, filters) for dim in kind.dims]

@@ -11,7 +11,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    distinct,
+    false,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session, contains_eager
 
 from app.browse import tallies
@@ -109,6 +123,37 @@ def facet(session: Session, kind: Kind, dim: Dim, filters: BaseFilters) -> Facet
     return facet_of(dim, {str(value): n for value, n in session.execute(stmt)}, filters)
 
 
+def facets(session: Session, kind: Kind, filters: BaseFilters) -> list[Facet]:
+    """Every dimension's facet, as `facet` counts each, in one statement: the per-dimension
+    counts joined by UNION ALL, each tagged with its dimension (one round trip, and one
+    statement to plan, instead of one per dimension)."""
+    tally = tallies.TALLIES.get(kind.slug)
+    if not kind.dims or (tally is not None and tally.answers(filters)):
+        return [facet(session, kind, dim, filters) for dim in kind.dims]
+    parts = []
+    for i, dim in enumerate(kind.dims):
+        where = conditions(kind, filters, skip=dim.param)
+        tag = literal(i, Integer).label("dim")
+        if dim.column is not None:
+            matching = case((and_(*where), 1)) if where else literal(1)
+            parts.append(
+                select(tag, type_coerce(dim.column, String).label("value"),
+                       func.count(matching).label("n"))
+                .select_from(kind.model).where(dim.column.is_not(None)).group_by(dim.column))
+        else:
+            pairs = dim.pairs().subquery()
+            ids = pairs.c.id
+            if where:
+                ids = case((pairs.c.id.in_(select(kind.model.id).where(*where)), pairs.c.id))
+            parts.append(select(tag, type_coerce(pairs.c.value, String).label("value"),
+                                func.count(distinct(ids)).label("n"))
+                         .group_by(pairs.c.value))
+    counts: list[dict[str, int]] = [{} for _ in kind.dims]
+    for i, value, n in session.execute(union_all(*parts)):
+        counts[i][str(value)] = n
+    return [facet_of(dim, counts[i], filters) for i, dim in enumerate(kind.dims)]
+
+
 def facet_of(dim: Dim, counts: dict[str, int], filters: BaseFilters) -> Facet:
     """A facet from counts per value (every value the data holds)."""
     selected = {str(v) for v in filters.values(dim.param)}
@@ -176,15 +221,14 @@ def list_rows(
             return tallies.total(session, tally, filters), [
                 facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
         total = session.scalar(select(func.count()).select_from(kind.model).where(*where)) or 0
-        facets = [facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
-        return total, facets
+        return total, facets(session, kind, filters) if with_facets else []
 
     if extra or not with_facets:
-        total, facets = counts()
+        total, shown = counts()
     else:
         # Paging and sorting keep the same counts: cache them per filter and data version.
         key = (kind.slug, filters.query(page=None, sort=None, per_page=None))
-        total, facets = memo(session, key, counts)
+        total, shown = memo(session, key, counts)
     stmt = _rows_stmt(kind, where, filters.sort, options).limit(filters.per_page)
     rows = session.scalars(stmt.offset((filters.page - 1) * filters.per_page)).all()
     return Page(
@@ -192,7 +236,7 @@ def list_rows(
         total=total,
         page=filters.page,
         per_page=filters.per_page,
-        facets=facets,
+        facets=shown,
         citations=citations(session=session, kind=kind, ids=[r.id for r in rows]),
     )
 
