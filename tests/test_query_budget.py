@@ -71,7 +71,7 @@ def test_statement_count_does_not_grow_with_rows(client, session, path):
     with counting(session) as after:
         assert client.get(path).status_code == 200
     assert len(after) == len(before), path
-    assert len(after) <= BUDGETS.get(path.split("?")[0], 16), f"{path}: {len(after)} statements"
+    assert len(after) <= BUDGETS.get(path.split("?")[0], 10), f"{path}: {len(after)} statements"
 
 
 @pytest.mark.parametrize("path", ["/", "/assets?country=FR&asset_type=drone", "/api/v1/assets",
