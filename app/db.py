@@ -29,8 +29,8 @@ def get_engine(url: str | None = None) -> Engine:
 WRITING: ContextVar[bool] = ContextVar("writing", default=False)
 #: How long a SQLite writer waits for the lock before giving up (seconds).
 SQLITE_BUSY_TIMEOUT = 30
-#: SQLite connections kept open (of at most 40, the thread pool's size).
-SQLITE_POOL = 16
+#: SQLite connections kept open, and as many more opened when needed (15 before).
+SQLITE_POOL = 8
 #: Each SQLite connection's page cache, in KiB.
 SQLITE_CACHE_KB = 256
 
@@ -43,7 +43,7 @@ def _engine(url: str) -> Engine:
         # cold page more than its queries.
         engine = create_engine(url, connect_args={"check_same_thread": False,
                                                   "timeout": SQLITE_BUSY_TIMEOUT},
-                               pool_size=SQLITE_POOL, max_overflow=40 - SQLITE_POOL)
+                               pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

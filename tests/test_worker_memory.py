@@ -22,3 +22,22 @@ def test_each_sqlite_connection_keeps_a_small_page_cache(tmp_path):
     engine = get_engine(f"sqlite:///{tmp_path}/b.db")
     with engine.connect() as conn:
         assert conn.scalar(text("PRAGMA cache_size")) == -SQLITE_CACHE_KB
+
+
+def test_a_worker_builds_as_many_requests_at_once_as_configured(monkeypatch, tmp_path):
+    from anyio import to_thread
+    from fastapi.testclient import TestClient
+
+    from app.config import get_settings
+    from app.main import create_app
+
+    assert get_settings().request_threads == 40  # anyio's own default
+    monkeypatch.setenv("REQUEST_THREADS", "6")
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app()) as client:
+            tokens = client.portal.call(
+                lambda: to_thread.current_default_thread_limiter().total_tokens)
+    finally:
+        get_settings.cache_clear()
+    assert tokens == 6

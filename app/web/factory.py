@@ -3,10 +3,12 @@
 import inspect
 import logging
 import math
-from contextlib import contextmanager, nullcontext
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
@@ -130,10 +132,17 @@ def _access_log() -> None:
         log.setLevel(logging.INFO)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().request_threads
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     _access_log()
     app = FastAPI(
+        lifespan=_lifespan,
         title="Peaceplan API",
         version="1",
         summary="A proposed peacekeeping deployment plan as data, every figure with its source.",
