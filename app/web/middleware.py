@@ -70,6 +70,12 @@ class AsOfMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b"as_of"
+        if b"as_of" not in query and b"%" not in query:
+            # No past view without `as_of` in the address (written plainly: an escaped
+            # name is decoded below): nothing to refuse or to date.
+            await self.app(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
