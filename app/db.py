@@ -5,7 +5,6 @@ listeners registered on `Session` by `app.history.record` and `app.caching.stamp
 points (`app.main`, `app.cli`) import both, so this module depends on no package of the app.
 """
 
-from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from functools import lru_cache
 
@@ -13,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from app.config import get_settings
 
@@ -81,15 +81,25 @@ def new_session() -> Session:
     return _session_factory(get_settings().database_url)()
 
 
-async def get_session() -> AsyncIterator[Session]:
-    """A request's session, made and closed on the event loop: a session connects only
-    when first used, so a request that reads nothing (a hello, an anonymous visitor's
-    `who is asking`) never waits for a thread. One that did read gives its connection back
-    from a thread, as rolling back is blocking work."""
+#: Where a request keeps the sessions it opened, for `close_request_sessions`.
+_OPENED = "db_sessions"
+
+
+async def get_session(request: Request) -> Session:
+    """A request's session, made on the event loop (a session connects only when first
+    used, so a request that reads nothing, such as an anonymous visitor's `who is asking`,
+    never waits for a thread) and closed by `close_request_sessions` once the response is
+    sent. A plain function rather than a generator: FastAPI's machinery for a dependency's
+    exit cost an anonymous request more than the rest of its dependencies."""
     session = new_session()
-    try:
-        yield session
-    finally:
+    request.scope.setdefault(_OPENED, []).append(session)
+    return session
+
+
+async def close_request_sessions(scope: dict) -> None:
+    """Closes what `get_session` opened for this request; one that read gives its
+    connection back from a thread, as rolling back is blocking work."""
+    for session in scope.pop(_OPENED, ()):
         if session.in_transaction():
             await run_in_threadpool(_close, session)
         else:

@@ -41,3 +41,30 @@ def test_a_worker_builds_as_many_requests_at_once_as_configured(monkeypatch, tmp
     finally:
         get_settings.cache_clear()
     assert tokens == 6
+
+
+def test_a_request_closes_the_sessions_it_opened(monkeypatch, engine):
+    """Closed once the response is sent, whether the request read or not."""
+    from fastapi.testclient import TestClient
+
+    from app import db
+    from app.config import get_settings
+    from app.main import create_app
+
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    opened = []
+    real = db.new_session
+
+    def tracked():
+        opened.append(real())
+        return opened[-1]
+
+    monkeypatch.setattr(db, "new_session", tracked)
+    try:
+        with TestClient(create_app()) as client:
+            assert client.get("/hello-missing").status_code == 404
+            assert client.get("/api/v1/assets").status_code == 200
+    finally:
+        get_settings.cache_clear()
+    assert opened and all(not s.in_transaction() for s in opened)

@@ -41,6 +41,7 @@ from app.web.middleware import (
     AsOfMiddleware,
     HeadMiddleware,
     RequestLogMiddleware,
+    RequestSessionsMiddleware,
     WritingMiddleware,
 )
 from app.web.routes import (
@@ -151,6 +152,8 @@ def create_app() -> FastAPI:
         # Every route knows who asks, so every page can show it.
         dependencies=[Depends(current_user)],
     )
+    # Innermost: the request's sessions are closed after everything else used them.
+    app.add_middleware(RequestSessionsMiddleware)
     # Added before GZip, so inside it: links are dated before the page is compressed.
     app.add_middleware(AsOfMiddleware)
     app.add_middleware(WritingMiddleware)
