@@ -100,7 +100,10 @@ class Kind:
                 target = rel.property.mapper.class_
                 own.update(c.key for c in rel.property.local_columns
                            if c.key in model.__table__.c)
-                refs.append(selectinload(rel).load_only(getattr(target, col.ref_name)))
+                # A row referred to by one column comes in the same statement; a list of
+                # them (a contingent's sites) in one more.
+                load = selectinload if rel.property.uselist else joinedload
+                refs.append(load(rel).load_only(getattr(target, col.ref_name)))
         return [load_only(*(getattr(model, key) for key in sorted(own))), *refs]
 
     @cached_property
