@@ -20,22 +20,22 @@ def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
     Edit link, and no closing tag); the title is the cell that links to the row's page."""
     columns = kind.table_columns
     linked = next((i for i, col in enumerate(columns) if col.link), None)
-    opening = [Markup('<td class="num">') if col.numeric else Markup('<td class="">')
-               for col in columns]
+    opening = ['<td class="num">' if col.numeric else '<td class="">' for col in columns]
     out = []
     for row in page.rows:
         cells = [col.show(row) for col in columns]
         citations = page.citations.get(row.id, [])
-        html = [Markup("<tr>")]
+        # Plain strings of escaped values, made Markup once (see `templating.sources`).
+        html = ["<tr>"]
         for i, cell in enumerate(cells):
             if i == linked:
-                html.append(opening[i] + Markup('<a href="/%s/%s">%s</a></td>') % (
-                    kind.slug, row.id, cell or "(untitled)"))
+                html.append(f'{opening[i]}<a href="/{kind.slug}/{row.id}">'
+                            f'{escape(cell or "(untitled)")}</a></td>')
             else:
-                html.append(opening[i] + escape(cell) + Markup("</td>"))
+                html.append(f"{opening[i]}{escape(cell)}</td>")
         if kind.cited:
-            html.append(Markup("<td>") + sources(citations) + Markup("</td>"))
+            html.append(f"<td>{sources(citations)}</td>")
         out.append({"id": row.id, "cells": cells,
                     "title": cells[linked] if linked is not None else f"{kind.singular} {row.id}",
-                    "citations": citations, "html": Markup("").join(html)})
+                    "citations": citations, "html": Markup("".join(html))})
     return out
