@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, or_, select, union_all
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.plan import columns as c
 from app.plan import places
@@ -87,24 +87,6 @@ class Kind:
     @cached_property
     def table_columns(self) -> list[c.Col]:
         return [col for col in self.columns if col.in_table]
-
-    @cached_property
-    def table_options(self) -> list[Any]:
-        """Loader options for a page of the results table: the columns its cells read, and
-        the id and name of the rows they refer to (a row's page loads all of `options`)."""
-        model, refs, own = self.model, [], {"disputed"} & set(self.model.__table__.c.keys())
-        for col in self.table_columns:
-            own.update(r for r in col.reads if r in model.__table__.c)
-            if col.refers:
-                rel = getattr(model, col.refers[0])
-                target = rel.property.mapper.class_
-                own.update(c.key for c in rel.property.local_columns
-                           if c.key in model.__table__.c)
-                # A row referred to by one column comes in the same statement; a list of
-                # them (a contingent's sites) in one more.
-                load = selectinload if rel.property.uselist else joinedload
-                refs.append(load(rel).load_only(getattr(target, col.ref_name)))
-        return [load_only(*(getattr(model, key) for key in sorted(own))), *refs]
 
     @cached_property
     def sort_keys(self) -> list[str]:

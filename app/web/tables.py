@@ -6,13 +6,38 @@ the page's SQL. Here each row is one string; the table macro prints it as it is,
 only what depends on who is asking (the Edit link).
 """
 
+from functools import cache
 from typing import Any
 
 from markupsafe import Markup, escape
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from app.browse import queries
-from app.plan.kinds import Kind
+from app.plan.kinds import KINDS, Kind
 from app.web.templating import sources
+
+
+def table_options(kind: Kind) -> list[Any]:
+    """Loader options for a page of the results table: the columns its cells read, and
+    the name of each row they refer to (a row's page loads all of `kind.options`)."""
+    return _table_options(kind.slug)
+
+
+@cache
+def _table_options(slug: str) -> list[Any]:
+    kind = KINDS[slug]
+    model, refs, own = kind.model, [], {"disputed"} & set(kind.model.__table__.c.keys())
+    for col in kind.table_columns:
+        own.update(r for r in col.reads if r in model.__table__.c)
+        if col.refers:
+            rel = getattr(model, col.refers[0])
+            target = rel.property.mapper.class_
+            own.update(c.key for c in rel.property.local_columns if c.key in model.__table__.c)
+            # A row referred to by one column comes in the same statement; a list of them
+            # (a contingent's sites) in one more.
+            load = selectinload if rel.property.uselist else joinedload
+            refs.append(load(rel).load_only(getattr(target, col.ref_name)))
+    return [load_only(*(getattr(model, key) for key in sorted(own))), *refs]
 
 
 def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
