@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     #: holds its rows and its page); but a write waiting for a lock holds its thread, and
     #: reads must not queue behind writers: keep it above the writers expected at once.
     request_threads: int = Field(40, ge=1)
+    #: Of those, how many build the list pages and the overview at once (`app.web.reads`).
+    read_threads: int = Field(4, ge=1)
     #: The longest text a field takes (notes, summaries, quotes), in characters; a
     #: source's own text, often a whole article or report, may be longer.
     text_max_length: int = 20_000

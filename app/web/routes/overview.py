@@ -1,12 +1,14 @@
 """The overview page: every panel narrowed by the same country filter."""
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
 from app.browse import mapdata
 from app.browse.charts import overview_charts
 from app.browse.overview import OverviewFilters, cited_sources, country_choices, overview
 from app.plan import kinds
 from app.plan.filters import parse
+from app.web import reads
 from app.web.deps import SessionDep
 from app.web.templating import query_lists, render
 
@@ -17,8 +19,12 @@ BRIEF_SITES = 15
 
 
 @router.get("/", name="overview")
-def show_overview(request: Request, session: SessionDep):
+async def show_overview(request: Request, session: SessionDep):
     """The plan at a glance."""
+    return await reads.build(_overview_page, request, session)
+
+
+def _overview_page(request: Request, session: Session):
     filters, problems = parse(OverviewFilters, query_lists(request))
     o = overview(session, filters)
     context = {

@@ -19,6 +19,7 @@ from app.history import changelog
 from app.plan.filters import parse
 from app.plan.kinds import KINDS, Kind
 from app.plan.vocab import Credibility, Rank, Role, Stage
+from app.web import reads
 from app.web.deps import SessionDep
 from app.web.tables import table_options, table_rows
 from app.web.templating import query_lists, render
@@ -136,8 +137,8 @@ def _paragraphs(segments: list[quotes.Segment]) -> list[list[quotes.Segment]]:
 
 
 def _register(kind: Kind) -> None:
-    def list_page(request: Request, session: SessionDep):
-        return render_list(request, session, kind)
+    async def list_page(request: Request, session: SessionDep):
+        return await reads.build(render_list, request, session, kind)
 
     def export_csv(filters: Annotated[kind.filters, Query()], session: SessionDep):
         rows = export.open_rows(session, kind, filters)
