@@ -17,3 +17,16 @@ def test_citations_are_escaped_once():
 
 def test_no_citation_reads_none():
     assert str(sources([])) == '<span class="muted">none</span>'
+
+
+def test_facet_choices_escape_and_check():
+    from app.browse.queries import Facet, FacetValue
+    from app.web.templating import facet_choices
+
+    facet = Facet("country", "Operator <x>", [FacetValue("FR", "France & co", 3, True),
+                                              FacetValue("DE", "Germany", 0, False)])
+    html = str(facet_choices(facet))
+    assert "<legend>Operator &lt;x&gt;</legend>" in html
+    assert 'value="FR" id="f-country-FR" checked>' in html
+    assert 'value="DE" id="f-country-DE" >' in html and "France &amp; co" in html
+    assert str(facet_choices(Facet("country", "Operator", []))) == ""

@@ -84,7 +84,26 @@ def sources(citations: Sequence[Any]) -> Markup:
 
 
 
-templates.env.globals["cite_sources"] = sources
+def facet_choices(facet: Any) -> Markup:
+    """A facet's checkboxes, each value with its count; nothing for a dimension no row has
+    a value for (it offers nothing to choose). Built here for the reason `sources` is:
+    a list page has some fifty of them."""
+    if not facet.values:
+        return Markup("")
+    param = escape(facet.param)
+    parts = [f'<fieldset class="facet">\n  <legend>{escape(facet.label)}</legend>']
+    for v in facet.values:
+        value = escape(v.value)
+        checked = "checked" if v.selected else ""
+        parts.append(f'  <label>\n    <input type="checkbox" name="{param}" value="{value}" '
+                     f'id="f-{param}-{value}" {checked}>\n    {escape(v.label)} '
+                     f'<span class="count" aria-label="{v.count} matching">{v.count}</span>\n'
+                     f'  </label>')
+    parts.append("</fieldset>")
+    return Markup("\n".join(parts))
+
+
+templates.env.globals.update(cite_sources=sources, facet_html=facet_choices)
 
 
 #: Who made a change, for actors that are not people.
