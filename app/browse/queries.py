@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -194,6 +195,17 @@ class Page:
         return self.page > self.pages
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What a results table reads of each row: its own columns, and the id and name of
+    the row (`one`) or rows (`many`) each reference column points to, as (relationship,
+    name attribute) pairs."""
+
+    own: tuple[str, ...]
+    one: tuple[tuple[str, str], ...] = ()
+    many: tuple[tuple[str, str], ...] = ()
+
+
 def _rows_stmt(kind: Kind, where: Sequence[ColumnElement], sort: str | None,
                options: Sequence[Any] | None = None) -> Select:
     stmt = select(kind.model).where(*where).order_by(*sort_order(kind, sort))
@@ -208,9 +220,11 @@ def list_rows(
     extra: Sequence[ColumnElement] = (),
     with_facets: bool = True,
     options: Sequence[Any] | None = None,
+    reads: Reads | None = None,
 ) -> Page:
     """A page of rows under a filter, with its total, facets and citations; `options`
-    loads what the page shows of each row (default: the kind's, for every use)."""
+    loads what the page shows of each row (default: the kind's, for every use), or
+    `reads` reads just that, as plain values (`plain_rows`)."""
     where = [*conditions(kind, filters), *extra]
 
     tally = tallies.TALLIES.get(kind.slug)
@@ -230,7 +244,8 @@ def list_rows(
         key = (kind.slug, filters.query(page=None, sort=None, per_page=None))
         total, shown = memo(session, key, counts)
     stmt = _rows_stmt(kind, where, filters.sort, options).limit(filters.per_page)
-    rows = session.scalars(stmt.offset((filters.page - 1) * filters.per_page)).all()
+    stmt = stmt.offset((filters.page - 1) * filters.per_page)
+    rows = plain_rows(session, kind, stmt, reads) if reads else session.scalars(stmt).all()
     return Page(
         rows=rows,
         total=total,
@@ -239,6 +254,38 @@ def list_rows(
         facets=shown,
         citations=citations(session=session, kind=kind, ids=[r.id for r in rows]),
     )
+
+
+def plain_rows(session: Session, kind: Kind, stmt: Select, reads: Reads) -> list[Any]:
+    """A page of rows as plain objects of the values a table shows: no ORM instances,
+    identity map or loader machinery for rows that are only printed. `stmt`: the page's
+    select of the kind's rows (its filter, order, limit and offset)."""
+    model = kind.model
+    stmt = stmt.with_only_columns(*(getattr(model, key).label(key) for key in ("id", *reads.own)))
+    rows = [SimpleNamespace(**row._mapping) for row in session.execute(stmt)]
+    for rel, name in reads.one:
+        prop = getattr(model, rel).property
+        target, fk = prop.mapper.class_, next(iter(prop.local_columns)).key
+        wanted = {getattr(r, fk) for r in rows} - {None}
+        found = {i: SimpleNamespace(id=i, **{name: n}) for i, n in session.execute(
+            select(target.id, getattr(target, name)).where(target.id.in_(wanted)))} \
+            if wanted else {}
+        for r in rows:
+            setattr(r, rel, found.get(getattr(r, fk)))
+    for rel, name in reads.many:
+        prop = getattr(model, rel).property
+        target = prop.mapper.class_
+        lists: dict[int, list[Any]] = defaultdict(list)
+        if rows:
+            order = [*(prop.order_by or ()), target.id]
+            for owner, i, n in session.execute(
+                    select(model.id, target.id, getattr(target, name))
+                    .join(getattr(model, rel)).where(model.id.in_([r.id for r in rows]))
+                    .order_by(*order)):
+                lists[owner].append(SimpleNamespace(id=i, **{name: n}))
+        for r in rows:
+            setattr(r, rel, lists.get(r.id, []))
+    return rows
 
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error, not a miss

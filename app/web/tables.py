@@ -40,6 +40,32 @@ def _table_options(slug: str) -> list[Any]:
     return [load_only(*(getattr(model, key) for key in sorted(own))), *refs]
 
 
+#: Kinds whose table cells read only their columns' `reads` and the id and name of the
+#: rows they refer to: their list pages read plain values (`queries.plain_rows`).
+PLAIN = {"assets", "deployments"}
+
+
+def table_reads(kind: Kind) -> queries.Reads | None:
+    if kind.slug not in PLAIN:
+        return None
+    return _table_reads(kind.slug)
+
+
+@cache
+def _table_reads(slug: str) -> queries.Reads:
+    kind = KINDS[slug]
+    model = kind.model
+    own = {"disputed"} & set(model.__table__.c.keys())
+    one, many = [], []
+    for col in kind.table_columns:
+        own.update(r for r in col.reads if r in model.__table__.c)
+        if col.refers:
+            prop = getattr(model, col.refers[0]).property
+            (many if prop.uselist else one).append((col.refers[0], col.ref_name))
+            own.update(c.key for c in prop.local_columns if c.key in model.__table__.c)
+    return queries.Reads(tuple(sorted(own - {"id"})), tuple(one), tuple(many))
+
+
 def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
     """Rows as display cells, and each as the start of its `<tr>` (every cell but the
     Edit link, and no closing tag); the title is the cell that links to the row's page."""

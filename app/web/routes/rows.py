@@ -21,7 +21,7 @@ from app.plan.kinds import KINDS, Kind
 from app.plan.vocab import Credibility, Rank, Role, Stage
 from app.web import reads
 from app.web.deps import SessionDep
-from app.web.tables import table_options, table_rows
+from app.web.tables import table_options, table_reads, table_rows
 from app.web.templating import query_lists, render
 
 router = APIRouter(include_in_schema=False)
@@ -41,7 +41,8 @@ def render_list(request: Request, session: Session, kind: Kind, *, path: str | N
     shown = filters.model_copy(update={"per_page": per_page, "page": 1}) if per_page else filters
     table = listing is None and kind.listing == "rows/_table.html"
     page = queries.list_rows(session=session, kind=kind, filters=shown,
-                             options=table_options(kind) if table else None)
+                             options=table_options(kind) if table else None,
+                             reads=table_reads(kind) if table else None)
     context = {
         "kind": kind,
         "filters": filters,
