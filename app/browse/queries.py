@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, contains_eager
 
 from app.browse import tallies
+from app.browse.plain import Reads, plain_rows
 from app.caching.memo import memo
 from app.plan.filters import BaseFilters, Dim
 from app.plan.kinds import KINDS, Kind
@@ -195,17 +195,6 @@ class Page:
         return self.page > self.pages
 
 
-@dataclass(frozen=True)
-class Reads:
-    """What a results table reads of each row: its own columns, and the id and name of
-    the row (`one`) or rows (`many`) each reference column points to, as (relationship,
-    name attribute) pairs."""
-
-    own: tuple[str, ...]
-    one: tuple[tuple[str, str], ...] = ()
-    many: tuple[tuple[str, str], ...] = ()
-
-
 def _rows_stmt(kind: Kind, where: Sequence[ColumnElement], sort: str | None,
                options: Sequence[Any] | None = None) -> Select:
     stmt = select(kind.model).where(*where).order_by(*sort_order(kind, sort))
@@ -254,38 +243,6 @@ def list_rows(
         facets=shown,
         citations=citations(session=session, kind=kind, ids=[r.id for r in rows]),
     )
-
-
-def plain_rows(session: Session, kind: Kind, stmt: Select, reads: Reads) -> list[Any]:
-    """A page of rows as plain objects of the values a table shows: no ORM instances,
-    identity map or loader machinery for rows that are only printed. `stmt`: the page's
-    select of the kind's rows (its filter, order, limit and offset)."""
-    model = kind.model
-    stmt = stmt.with_only_columns(*(getattr(model, key).label(key) for key in ("id", *reads.own)))
-    rows = [SimpleNamespace(**row._mapping) for row in session.execute(stmt)]
-    for rel, name in reads.one:
-        prop = getattr(model, rel).property
-        target, fk = prop.mapper.class_, next(iter(prop.local_columns)).key
-        wanted = {getattr(r, fk) for r in rows} - {None}
-        found = {i: SimpleNamespace(id=i, **{name: n}) for i, n in session.execute(
-            select(target.id, getattr(target, name)).where(target.id.in_(wanted)))} \
-            if wanted else {}
-        for r in rows:
-            setattr(r, rel, found.get(getattr(r, fk)))
-    for rel, name in reads.many:
-        prop = getattr(model, rel).property
-        target = prop.mapper.class_
-        lists: dict[int, list[Any]] = defaultdict(list)
-        if rows:
-            order = [*(prop.order_by or ()), target.id]
-            for owner, i, n in session.execute(
-                    select(model.id, target.id, getattr(target, name))
-                    .join(getattr(model, rel)).where(model.id.in_([r.id for r in rows]))
-                    .order_by(*order)):
-                lists[owner].append(SimpleNamespace(id=i, **{name: n}))
-        for r in rows:
-            setattr(r, rel, lists.get(r.id, []))
-    return rows
 
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id would be a database error, not a miss
