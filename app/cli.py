@@ -247,6 +247,8 @@ def serve(
         alert_worker.start_in_background()
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
                 reload=reload, log_level="info",
+                # Templates are read once per process: a change to one restarts it too.
+                reload_includes=["*.html"] if reload else None,
                 # The app believes forwarded headers from TRUSTED_PROXIES only, not
                 # uvicorn's default of any local peer.
                 proxy_headers=False)

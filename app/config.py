@@ -5,7 +5,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The signed session cookie of a signed-in browser.
@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     #: Memory per worker for whole responses kept by the page cache (0: keep none, but
     #: still answer If-None-Match with 304).
     page_cache_mb: int = 32
+    #: Requests a worker builds at once, each in a thread (anyio's default, 40). Rendering
+    #: holds the GIL, so fewer add no throughput and save memory (each request being built
+    #: holds its rows and its page); but a write waiting for a lock holds its thread, and
+    #: reads must not queue behind writers: keep it above the writers expected at once.
+    request_threads: int = Field(40, ge=1)
+    #: Of those, how many build the list pages and the overview at once (`app.web.reads`).
+    read_threads: int = Field(4, ge=1)
     #: The longest text a field takes (notes, summaries, quotes), in characters; a
     #: source's own text, often a whole article or report, may be longer.
     text_max_length: int = 20_000

@@ -33,6 +33,25 @@ TIMED = {FULL_CSV, *(name for name, _ in DATASETTE_CASES[2:])}
 TIMED_REQUESTS = 3
 
 
+#: The random filter mix: two countries, one asset type, a sort and a page from 1 to 20,
+#: drawn by a wrk Lua script (`bench/mix.py`) from the same seed for every server.
+MIX = "random filter mix, HTMX fragment"
+DATASETTE_MIX = "Datasette faceted page, random filter mix"
+MIX_SEED = 20261130
+#: Peaceplan's sort keys and the same order in Datasette's parameters.
+MIX_SORTS = [("asset_type", "_sort=asset_type"), ("country", "_sort=country_code"),
+             ("quantity", "_sort=quantity_low"), ("-quantity", "_sort_desc=quantity_high"),
+             ("stage", "_sort=stage"), ("posture", "_sort=posture")]
+#: Timed one at a time, each right after an edit of one asset (every cache is then stale).
+AFTER_EDIT = [
+    ("/ overview right after an edit", "/", {}),
+    ("/assets full page right after an edit", f"/assets?{FILTER}", {}),
+    ("/deployments full page right after an edit", "/deployments", {}),
+]
+EDITS = 5
+BARE = "bare FastAPI hello-world, async def"
+
+
 @dataclass
 class Result:
     setup: str
@@ -42,3 +61,4 @@ class Result:
     p99_ms: float
     errors: int
     rss_mb: float = 0.0
+    timed: bool = False  # one request at a time: p50 and p99 are the median and slowest

@@ -24,11 +24,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import mix
 from bench.cases import (
+    AFTER_EDIT,
+    BARE,
     CASES,
     DATASETTE_CASES,
+    DATASETTE_MIX,
+    EDITS,
     FRAGMENT,
     HELLO,
+    MIX,
     OVERVIEW,
     PAGE,
     TIMED,
@@ -225,8 +231,11 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def wrk(url: str, headers: dict, duration: str, connections: int) -> tuple[float, ...]:
+def wrk(url: str, headers: dict, duration: str, connections: int,
+        script: Path | None = None) -> tuple[float, ...]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}", "--latency", url]
+    if script is not None:
+        cmd[1:1] = ["-s", str(script)]
     for name, value in headers.items():
         cmd[1:1] = ["-H", f"{name}: {value}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -257,24 +266,90 @@ def timed(url: str, headers: dict) -> tuple[float, ...]:
     return 1000 / median, median, times[-1], errors
 
 
-def measure(setup: str, base: str, cases: list, args, pid: int) -> list[Result]:
+def _print(r: Result) -> None:
+    if r.timed:
+        print(f"  {r.setup:24} {r.case:36} p50 {r.p50_ms:9.1f} ms  slowest {r.p99_ms:9.1f} ms"
+              f"  errors {r.errors}", flush=True)
+    else:
+        print(f"  {r.setup:24} {r.case:36} {r.rps:9.0f} req/s  p50 {r.p50_ms:7.2f} ms"
+              f"  p99 {r.p99_ms:7.2f} ms  errors {r.errors}", flush=True)
+
+
+def measure(setup: str, base: str, cases: list, args, pid: int,
+            before_last: list[Result] | None = None, extra=None) -> list[Result]:
+    """Each case in turn; `extra(results)` runs before a whole export (which goes last, so
+    that the memory read after it is the export's)."""
     results = []
     for name, path, headers in cases:
         if name in TIMED:
+            if extra is not None:
+                extra(results)
+                extra = None
             rps, p50, p99, errors = timed(base + path, headers)
-            results.append(Result(setup, name, rps, p50, p99, errors))
-            print(f"  {setup:24} {name:36} {p50 / 1000:9.2f} s per request", flush=True)
+            results.append(Result(setup, name, rps, p50, p99, errors, timed=True))
+            _print(results[-1])
             continue
         for _ in range(3):  # warm: the first request of an address builds it
             if get(base + path, headers) != 200:
                 raise SystemExit(f"{setup} {name}: {base + path} did not answer 200")
         rps, p50, p99, errors = wrk(base + path, headers, args.duration, args.connections)
         results.append(Result(setup, name, rps, p50, p99, errors))
-        print(f"  {setup:24} {name:36} {rps:9.0f} req/s  p50 {p50:7.2f} ms"
-              f"  p99 {p99:7.2f} ms  errors {errors}", flush=True)
+        _print(results[-1])
+    if extra is not None:
+        extra(results)
     rss = worker_rss_mb(pid)
     for r in results:
         r.rss_mb = rss
+    return results
+
+
+def run_mix(setup: str, name: str, base: str, script: Path, args) -> Result:
+    """The random filter mix: every request a different address, so nearly every one is
+    built (the page cache rarely holds it)."""
+    rps, p50, p99, errors = wrk(base + "/", {}, args.duration, args.connections, script)
+    result = Result(setup, name, rps, p50, p99, errors)
+    _print(result)
+    return result
+
+
+def edit_one_asset(url: str, step: int) -> None:
+    """A write as an editor makes one: an asset's upper quantity moves by one (and back on
+    the next edit), through the ORM, which bumps the data version."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    import app.caching.stamp  # noqa: F401  (its listeners bump the data version on flush)
+    from app.plan.models import Asset
+
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            asset = session.scalars(select(Asset).where(Asset.quantity_high.is_not(None))
+                                    .order_by(Asset.id).limit(1)).one()
+            asset.quantity_high += 1 if step % 2 == 0 else -1
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def after_edit(setup: str, base: str, url: str) -> list[Result]:
+    """Each page timed alone, right after an edit: what the first reader waits for."""
+    results = []
+    for name, path, headers in AFTER_EDIT:
+        times, errors = [], 0
+        for step in range(EDITS):
+            edit_one_asset(url, step)
+            started = time.perf_counter()
+            try:
+                errors += get(base + path, headers) != 200
+            except OSError:
+                errors += 1
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        median = times[len(times) // 2]
+        results.append(Result(setup, name, 1000 / median, median, times[-1], errors,
+                              timed=True))
+        _print(results[-1])
     return results
 
 
@@ -296,8 +371,27 @@ def bench_peaceplan(label: str, url: str, workers: int, args, *, keep_pages: boo
         env["PAGE_CACHE_MB"] = "0"
         cases = [c for c in CASES if c[0] in (HELLO, FRAGMENT, PAGE, OVERVIEW)]
     log = HERE / "data" / f"server-{label.lower()}-{workers}{'' if keep_pages else '-cold'}.log"
+    base = f"http://127.0.0.1:{port}"
+
+    def more(results: list[Result]) -> None:
+        if keep_pages:
+            results.append(run_mix(setup, MIX, base, args.mix_scripts["peaceplan"], args))
+            results += after_edit(setup, base, url)
+
     with server(cmd, env, port, log) as proc:
-        return measure(setup, f"http://127.0.0.1:{port}", cases, args, proc.pid)
+        return measure(setup, base, cases, args, proc.pid, extra=more)
+
+
+def bench_bare(workers: int, args) -> list[Result]:
+    """A FastAPI app of one route and nothing else, under the same server: the ceiling the
+    app's own middleware and dependencies are measured against."""
+    port = free_port()
+    cmd = [VENV_BIN / "uvicorn", "bench.bare:create_bare_app", "--factory", "--port", str(port),
+           "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    setup = f"bare FastAPI, {workers} worker{'s' if workers > 1 else ''}"
+    with server(cmd, {}, port, HERE / "data" / f"server-bare-{workers}.log") as proc:
+        return measure(setup, f"http://127.0.0.1:{port}", [(BARE, "/hello", {})], args,
+                       proc.pid)
 
 
 def bench_datasette(datasette: Path, path: Path, args) -> list[Result]:
@@ -308,8 +402,32 @@ def bench_datasette(datasette: Path, path: Path, args) -> list[Result]:
            "--setting", "facet_time_limit_ms", "2000", "--setting", "sql_time_limit_ms", "5000",
            "--setting", "suggest_facets", "off", "--setting", "max_csv_mb", "0"]
     cases = [(name, p.format(db=path.stem), {}) for name, p in DATASETTE_CASES]
+    base = f"http://127.0.0.1:{port}"
+
+    def more(results: list[Result]) -> None:
+        results.append(run_mix("Datasette, SQLite", DATASETTE_MIX, base,
+                               args.mix_scripts["datasette"], args))
+
     with server(cmd, {}, port, HERE / "data" / "server-datasette.log") as proc:
-        return measure("Datasette, SQLite", f"http://127.0.0.1:{port}", cases, args, proc.pid)
+        return measure("Datasette, SQLite", base, cases, args, proc.pid, extra=more)
+
+
+def mix_scripts(sqlite_path: Path) -> dict[str, Path]:
+    """The mix's Lua scripts, over the countries that operate assets in the data."""
+    from sqlalchemy import create_engine, select
+
+    from app.plan.models import Asset
+    from app.plan.vocab import AssetType
+
+    engine = create_engine(f"sqlite:///{sqlite_path}")
+    with engine.connect() as conn:
+        countries = sorted(conn.scalars(select(Asset.country_code).distinct()
+                                        .where(Asset.country_code.is_not(None))))
+    engine.dispose()
+    types = [t.value for t in AssetType]
+    return {target: mix.script(target, HERE / "data" / f"mix-{target}.lua",
+                               countries=countries, types=types, db=sqlite_path.stem)
+            for target in ("peaceplan", "datasette")}
 
 
 def load_average() -> str:
@@ -336,10 +454,13 @@ def main() -> None:
     datasette = ensure_tools()
     sqlite_path = sqlite_database(args.rows)
     pg_url = postgres_database(args.postgres_url, pg_name, args.rows)
+    args.mix_scripts = mix_scripts(sqlite_path)
     started, load_before = datetime.now(UTC), load_average()
     results: list[Result] = []
     try:
         results += bench_datasette(datasette, sqlite_path, args)
+        for n in workers:
+            results += bench_bare(n, args)
         for label, url in (("SQLite", f"sqlite:///{sqlite_path}"), ("PostgreSQL", pg_url)):
             for n in workers:
                 results += bench_peaceplan(label, url, n, args)

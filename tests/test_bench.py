@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cases import CASES, DATASETTE_CASES
+from bench.cases import AFTER_EDIT, BARE, CASES, DATASETTE_CASES, DATASETTE_MIX, MIX
 from tests.databases import POSTGRES_ADMIN_URL, fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,9 +33,16 @@ def test_a_small_benchmark_run_writes_every_row(tmp_path, tmp_path_factory):
     text = out.read_text()
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     for setup in ("SQLite, 1 worker", "PostgreSQL, 1 worker"):
-        for name, _, _ in CASES:
+        for name in [*(c[0] for c in CASES), MIX, *(c[0] for c in AFTER_EDIT)]:
             assert any(r.startswith(f"| {setup} | {name} | ") for r in rows), (setup, name)
-    for name, _ in DATASETTE_CASES:
+    for name in [*(c[0] for c in DATASETTE_CASES), DATASETTE_MIX]:
         assert any(r.startswith(f"| Datasette, SQLite | {name} | ") for r in rows), name
+    assert any(r.startswith(f"| bare FastAPI, 1 worker | {BARE} | ") for r in rows)
+    # Timed one at a time: no rate is printed for them (it read 0 req/s, 0.0x).
+    cells = [[c.strip() for c in r.strip("| ").split("|")] for r in rows]
+    timed = [c for c in cells if len(c) == 9 and ("per request" in c[1] or "edit" in c[1])]
+    assert timed and all(c[2] == "-" and c[-1] == "-" for c in timed)
+    assert "filter mix >= 8x Datasette's req/s" in text
+    assert "right after an edit < 80 ms" in text
     assert "## Targets" in text and "| fragment >= 1,500 req/s |" in text
     assert "Load average" in text and "Machine:" in text

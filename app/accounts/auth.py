@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts import csrf, users
 from app.db import get_session
@@ -18,16 +19,25 @@ SESSION_KEY = "sid"
 PASSWORD_KEY = "pwd"
 
 
-def current_user(request: Request, session: Annotated[Session, Depends(get_session)]
-                 ) -> User | None:
+async def current_user(request: Request, session: Annotated[Session, Depends(get_session)]
+                       ) -> User | None:
     """The signed-in user, or None for anonymous visitors, disabled users, revoked
     tokens, and sessions from before a password change.
 
     A request carrying `Authorization: Bearer` is judged by its token alone, never by a
-    cookie: such requests skip the CSRF check.
+    cookie: such requests skip the CSRF check. An anonymous request is answered here on the
+    event loop; looking up a token or a session is database work, done in a thread.
     """
     if hasattr(request.state, "user"):
         return request.state.user
+    if csrf.is_bearer(request) or request.session.get(SESSION_KEY) is not None:
+        return await run_in_threadpool(signed_in_user, request, session)
+    request.state.user = None
+    return None
+
+
+def signed_in_user(request: Request, session: Session) -> User | None:
+    """`current_user` for a request with a token or a session cookie."""
     user = None
     if csrf.is_bearer(request):
         _, _, value = request.headers["authorization"].partition(" ")

@@ -11,9 +11,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    distinct,
+    false,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import Session, contains_eager
 
+from app.browse import tallies
+from app.browse.plain import Reads, plain_rows
 from app.caching.memo import memo
 from app.plan.filters import BaseFilters, Dim
 from app.plan.kinds import KINDS, Kind
@@ -87,6 +103,9 @@ def facet(session: Session, kind: Kind, dim: Dim, filters: BaseFilters) -> Facet
     the data holds is listed, those no row matches with 0, so that a choice does not
     vanish when another filter leaves it empty. One statement still: rows are counted
     only where they match."""
+    tally = tallies.TALLIES.get(kind.slug)
+    if tally is not None and tally.answers(filters, [dim.param]):
+        return facet_of(dim, tallies.counts(session, tally, filters, dim.param), filters)
     where = conditions(kind, filters, skip=dim.param)
     if dim.column is not None:
         matching = case((and_(*where), 1)) if where else literal(1)
@@ -102,7 +121,42 @@ def facet(session: Session, kind: Kind, dim: Dim, filters: BaseFilters) -> Facet
         if where:
             ids = case((pairs.c.id.in_(select(kind.model.id).where(*where)), pairs.c.id))
         stmt = select(pairs.c.value, func.count(distinct(ids))).group_by(pairs.c.value)
-    counts = {str(value): n for value, n in session.execute(stmt)}
+    return facet_of(dim, {str(value): n for value, n in session.execute(stmt)}, filters)
+
+
+def facets(session: Session, kind: Kind, filters: BaseFilters) -> list[Facet]:
+    """Every dimension's facet, as `facet` counts each, in one statement: the per-dimension
+    counts joined by UNION ALL, each tagged with its dimension (one round trip, and one
+    statement to plan, instead of one per dimension)."""
+    tally = tallies.TALLIES.get(kind.slug)
+    if not kind.dims or (tally is not None and tally.answers(filters)):
+        return [facet(session, kind, dim, filters) for dim in kind.dims]
+    parts = []
+    for i, dim in enumerate(kind.dims):
+        where = conditions(kind, filters, skip=dim.param)
+        tag = literal(i, Integer).label("dim")
+        if dim.column is not None:
+            matching = case((and_(*where), 1)) if where else literal(1)
+            parts.append(
+                select(tag, type_coerce(dim.column, String).label("value"),
+                       func.count(matching).label("n"))
+                .select_from(kind.model).where(dim.column.is_not(None)).group_by(dim.column))
+        else:
+            pairs = dim.pairs().subquery()
+            ids = pairs.c.id
+            if where:
+                ids = case((pairs.c.id.in_(select(kind.model.id).where(*where)), pairs.c.id))
+            parts.append(select(tag, type_coerce(pairs.c.value, String).label("value"),
+                                func.count(distinct(ids)).label("n"))
+                         .group_by(pairs.c.value))
+    counts: list[dict[str, int]] = [{} for _ in kind.dims]
+    for i, value, n in session.execute(union_all(*parts)):
+        counts[i][str(value)] = n
+    return [facet_of(dim, counts[i], filters) for i, dim in enumerate(kind.dims)]
+
+
+def facet_of(dim: Dim, counts: dict[str, int], filters: BaseFilters) -> Facet:
+    """A facet from counts per value (every value the data holds)."""
     selected = {str(v) for v in filters.values(dim.param)}
     values = [
         FacetValue(value, dim.label_of(value), counts.get(value, 0), value in selected)
@@ -141,9 +195,10 @@ class Page:
         return self.page > self.pages
 
 
-def _rows_stmt(kind: Kind, where: Sequence[ColumnElement], sort: str | None) -> Select:
+def _rows_stmt(kind: Kind, where: Sequence[ColumnElement], sort: str | None,
+               options: Sequence[Any] | None = None) -> Select:
     stmt = select(kind.model).where(*where).order_by(*sort_order(kind, sort))
-    return stmt.options(*kind.options)
+    return stmt.options(*(kind.options if options is None else options))
 
 
 def list_rows(
@@ -153,28 +208,39 @@ def list_rows(
     filters: BaseFilters,
     extra: Sequence[ColumnElement] = (),
     with_facets: bool = True,
+    options: Sequence[Any] | None = None,
+    reads: Reads | None = None,
 ) -> Page:
+    """A page of rows under a filter, with its total, facets and citations; `options`
+    loads what the page shows of each row (default: the kind's, for every use), or
+    `reads` reads just that, as plain values (`plain_rows`)."""
     where = [*conditions(kind, filters), *extra]
 
+    tally = tallies.TALLIES.get(kind.slug)
+
     def counts() -> tuple[int, list[Facet]]:
+        if tally is not None and not extra and tally.answers(filters):
+            # From the groups read once per data version: no statement for this filter.
+            return tallies.total(session, tally, filters), [
+                facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
         total = session.scalar(select(func.count()).select_from(kind.model).where(*where)) or 0
-        facets = [facet(session, kind, dim, filters) for dim in kind.dims] if with_facets else []
-        return total, facets
+        return total, facets(session, kind, filters) if with_facets else []
 
     if extra or not with_facets:
-        total, facets = counts()
+        total, shown = counts()
     else:
         # Paging and sorting keep the same counts: cache them per filter and data version.
         key = (kind.slug, filters.query(page=None, sort=None, per_page=None))
-        total, facets = memo(session, key, counts)
-    stmt = _rows_stmt(kind, where, filters.sort).limit(filters.per_page)
-    rows = session.scalars(stmt.offset((filters.page - 1) * filters.per_page)).all()
+        total, shown = memo(session, key, counts)
+    stmt = _rows_stmt(kind, where, filters.sort, options).limit(filters.per_page)
+    stmt = stmt.offset((filters.page - 1) * filters.per_page)
+    rows = plain_rows(session, kind, stmt, reads) if reads else session.scalars(stmt).all()
     return Page(
         rows=rows,
         total=total,
         page=filters.page,
         per_page=filters.per_page,
-        facets=facets,
+        facets=shown,
         citations=citations(session=session, kind=kind, ids=[r.id for r in rows]),
     )
 
@@ -195,6 +261,8 @@ def citations(*, session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, 
     stmt = (
         select(Citation)
         .join(Citation.source)
+        # A source's whole text is shown on its own page, never beside a citation.
+        .options(contains_eager(Citation.source).defer(Source.text))
         .where(Citation.subject_type == kind.subject_type, Citation.subject_id.in_(ids))
         .order_by(Source.published_on.desc().nulls_last(), Source.id)
     )
@@ -277,6 +345,12 @@ def sums_by(session: Session, *, kind: Kind, filters: BaseFilters,
     """Range sums of `low`..`high` per value of `key` (a tuple of values, for several key
     columns), largest first, under a filter."""
     keys = list(key) if isinstance(key, Sequence) else [key]
+    tally = tallies.TALLIES.get(kind.slug)
+    if tally is not None and not extra and low is tally.low and high is tally.high:
+        params = [tally.param_of(k) for k in keys]
+        if None not in params and tally.answers(filters, params):
+            return [GroupSum(s.key, s.rows, s.low, s.high, s.unknown, s.disputed)
+                    for s in tallies.sums(session, tally, filters, params)]
     disputed = getattr(kind.model, "disputed", None)
     stmt = (
         select(
@@ -316,6 +390,15 @@ def counts_by(session: Session, *, kind: Kind, filters: BaseFilters,
 def sources_by(session: Session, *, kind: Kind, filters: BaseFilters, key: ColumnElement,
                extra: Sequence[ColumnElement] = ()) -> dict[Any, list[Source]]:
     """The distinct sources cited by the filtered rows, per value of `key`."""
+    tally = tallies.TALLIES.get(kind.slug)
+    param = tally.param_of(key) if tally is not None else None
+    if param is not None and not extra and tallies.sources_answer(tally, filters, param):
+        ids = tallies.source_ids(session, tally, filters, param)
+        wanted = set().union(*ids.values())
+        found = {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(wanted)))
+                 } if wanted else {}
+        return _oldest_first({k: [found[i] for i in group if i in found]
+                              for k, group in ids.items()})
     stmt = (
         select(key, Source)
         .select_from(kind.model)
@@ -328,9 +411,13 @@ def sources_by(session: Session, *, kind: Kind, filters: BaseFilters, key: Colum
     out: dict[Any, list[Source]] = defaultdict(list)
     for k, source in session.execute(stmt):
         out[k].append(source)
-    for sources in out.values():
+    return _oldest_first(out)
+
+
+def _oldest_first(by_key: dict[Any, list[Source]]) -> dict[Any, list[Source]]:
+    for sources in by_key.values():
         sources.sort(key=lambda s: (s.published_on is None, s.published_on, s.id))
-    return out
+    return by_key
 
 
 # --- Whole-dataset figures ---

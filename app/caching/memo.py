@@ -57,18 +57,24 @@ class LRU:
 _memo = LRU(max_bytes=8 * 1024 * 1024)
 
 
-def memo(session: Session, key: Hashable, compute: Callable[[], T], *, size: int = 0) -> T:
+def memo(session: Session, key: Hashable, compute: Callable[[], T], *,
+         size: int | Callable[[T], int] = 0, version: str | None = None) -> T:
     """`compute()`, or its result for `key` at the data version this session sees.
 
     The version is read first, so an entry may hold data newer than its key (harmless:
     nobody asks for an older version once a newer one is committed) but never older.
+    `size`, in bytes, or a function of the value giving it: a container's own size
+    leaves out what it holds. `version`: another version to key on than the data's (the
+    grouping version, `stamp.grouping`).
     """
     bind = session.get_bind()
     database = str(getattr(bind, "engine", bind).url)
-    full_key = (database, stamp.current(session).token, key)
+    full_key = (database, version or stamp.seen(session).token, key)
     found = _memo.get(full_key)
     if found is not None:
         return found
     value = compute()
+    if callable(size):
+        size = size(value)
     _memo.put(full_key, value, size or sys.getsizeof(value) + 1024)
     return value

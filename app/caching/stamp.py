@@ -16,10 +16,10 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, event, insert, select, update
+from sqlalchemy import Engine, event, insert, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from app.plan.models import utcnow
+from app.plan.models import Asset, Deployment, utcnow
 from app.plan.records import (
     Alert,
     AlertCursor,
@@ -71,6 +71,58 @@ def current(session: Session) -> Version:
         select(DataStamp.version, DataStamp.updated_at).where(DataStamp.id == 1)
     ).first()
     return Version(*row) if row else Version(0, None)
+
+
+_SEEN = "data_version"
+
+
+def seen(session: Session) -> Version:
+    """The version this session's transaction sees, read once: the caches of one page ask
+    for it many times. A write in the session, or the end of its transaction, forgets it.
+    The grouping version (`grouping`) comes with it, in the same statement."""
+    version = session.info.get(_SEEN)
+    if version is None:
+        rows = {row.id: Version(row.version, row.updated_at) for row in session.execute(
+            select(DataStamp.id, DataStamp.version, DataStamp.updated_at)
+            .where(DataStamp.id.in_((1, GROUPING))))}
+        version = session.info[_SEEN] = rows.get(1, Version(0, None))
+        # A database without the row (a view of the past, say): the data version, so that
+        # nothing is kept longer there.
+        session.info[_GROUPING] = (f"g{rows[GROUPING].token}" if GROUPING in rows
+                                   else version.token)
+    return version
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_transaction_end(session: Session, _transaction) -> None:
+    session.info.pop(_SEEN, None)
+
+
+#: The second row of the stamp: bumped with the first by every write except one that only
+#: changes figures or words of existing deployments and assets. What is grouped by these
+#: columns, and joined to citations (the sources cited per contributor, stage or asset
+#: type), stays valid across such an edit: it is cached on this row's version.
+GROUPING = 2
+GROUP_KEYS = {
+    Deployment: ("country_code", "stage", "disputed"),
+    Asset: ("country_code", "asset_type", "posture", "stage", "disputed"),
+}
+_GROUPING = "grouping_version"
+
+
+def grouping(session: Session) -> str:
+    """The grouping version this session sees, as a cache key (read with `seen`)."""
+    token = session.info.get(_GROUPING)
+    if token is None:
+        session.info.pop(_SEEN, None)
+        seen(session)
+        token = session.info[_GROUPING]
+    return token
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_grouping(session: Session, _transaction) -> None:
+    session.info.pop(_GROUPING, None)
 
 
 class Reader:
@@ -182,15 +234,25 @@ class AsyncReader:
         return Version(*row) if row else Version(0, None)
 
 
-def bump(session: Session, *, dated: bool = True) -> None:
-    """Record that plan data changed, in the session's transaction; `dated=False` for
-    what is shown beside the plan data without being part of it."""
+def bump(session: Session, *, regrouped: bool = True, dated: bool = True) -> None:
+    """Record that plan data changed, in the session's transaction; `regrouped`: in a way
+    that may move rows between groups (see `grouping`), as any change may unless known
+    not to; `dated=False` for what is shown beside the plan data without being part of it."""
+    session.info.pop(_SEEN, None)
+    session.info.pop(_GROUPING, None)
     connection = session.connection()
     now = utcnow()
     values = {"version": DataStamp.version + 1, **({"updated_at": now} if dated else {})}
-    result = connection.execute(update(DataStamp).where(DataStamp.id == 1).values(**values))
-    if result.rowcount == 0:
-        connection.execute(insert(DataStamp).values(id=1, version=1, updated_at=now))
+    for row_id in (1, GROUPING):
+        # Kept as it is where nothing regrouped; made if missing, so that the next such
+        # edit keeps it.
+        if row_id == GROUPING and not regrouped and connection.scalar(
+                select(DataStamp.id).where(DataStamp.id == GROUPING)):
+            continue
+        result = connection.execute(
+            update(DataStamp).where(DataStamp.id == row_id).values(**values))
+        if result.rowcount == 0:
+            connection.execute(insert(DataStamp).values(id=row_id, version=1, updated_at=now))
     # A stamp object loaded in this session is now stale.
     for obj in session.identity_map.values():
         if isinstance(obj, DataStamp):
@@ -213,10 +275,23 @@ def _changed(session: Session, test) -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _bump_on_flush(session: Session, _context, _instances) -> None:
-    if _changed(session, _is_plan_data):
-        bump(session)
+    added = any(_is_plan_data(o) for o in (*session.new, *session.deleted))
+    modified = [o for o in session.dirty
+                if _is_plan_data(o) and session.is_modified(o, include_collections=True)]
+    if added or modified:
+        bump(session, regrouped=added or not all(map(_keeps_its_group, modified)))
     elif _changed(session, _is_shown):
-        bump(session, dated=False)
+        bump(session, regrouped=False, dated=False)
+
+
+def _keeps_its_group(obj: object) -> bool:
+    """Whether a modified row stays in the groups it was counted in: a deployment or an
+    asset whose grouping columns did not change (its figures, its role)."""
+    keys = GROUP_KEYS.get(type(obj))
+    if keys is None:
+        return False
+    attrs = inspect(obj).attrs
+    return not any(attrs[key].history.has_changes() for key in keys)
 
 
 @event.listens_for(Session, "do_orm_execute")

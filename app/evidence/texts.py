@@ -4,10 +4,6 @@ as held: quotes are checked against it and its fingerprint kept."""
 
 import io
 
-from bs4 import BeautifulSoup
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-
 from app.plan.text import clean
 
 #: Elements whose words are not the document's own.
@@ -49,7 +45,13 @@ def _decode(data: bytes) -> str:
     raise Unreadable("The file is neither UTF-8 nor Windows-1252 text.")
 
 
+# The parsers are imported where used: a worker that never reads an uploaded file does
+# not hold them in memory (they and their encodings tables are megabytes).
+
+
 def _html(markup: str) -> str:
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(markup, "html.parser")
     for element in soup(NOT_TEXT):
         element.decompose()
@@ -58,6 +60,9 @@ def _html(markup: str) -> str:
 
 
 def _pdf(data: bytes) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         text = "\n\n".join(page.extract_text() or "" for page in reader.pages)

@@ -35,7 +35,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from app import migrate
 from app.history import record
 from app.plan.models import Country, utcnow
 from app.plan.records import Change, DataStamp, Revision
@@ -230,6 +229,9 @@ class _Snapshots:
 
 
 def _migrated_template() -> sqlite3.Connection:
+    # Alembic is loaded only by a worker that shows the past.
+    from app import migrate
+
     raw = sqlite3.connect(":memory:", check_same_thread=False)
     engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
     migrate.upgrade(engine)

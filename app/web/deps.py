@@ -1,11 +1,12 @@
 """Shared route dependencies as typed aliases."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.accounts.auth import current_user, require_admin, require_editor, require_signed_in
 from app.db import get_session
@@ -19,7 +20,7 @@ AdminUser = Annotated[User, Depends(require_admin)]
 LiveSessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_view_session(
+async def get_view_session(
     request: Request,
     live: LiveSessionDep,
     as_of: Annotated[str | None, Query(
@@ -36,9 +37,10 @@ def get_view_session(
         ge=1, le=2**31 - 1,  # the largest id a PostgreSQL integer holds
         description="With `as_of`: only the changes recorded up to this one (a permalink's "
                     "pin), so later changes, even ones dated earlier, are not shown.")] = None,
-) -> Iterator[Session]:
+) -> AsyncIterator[Session]:
     """The session a page reads: the live database, or with `?as_of=` the plan as it
-    stood on that date, rebuilt from the change history."""
+    stood on that date, rebuilt from the change history (in a thread: the present needs
+    none)."""
     if not as_of:
         yield live
         return
@@ -48,15 +50,17 @@ def get_view_session(
         # The same error as any bad parameter: a 400 page, or a 422 from the API.
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "as_of"),
                                        "msg": str(error), "input": as_of}]) from None
-    past = asof.view(live, when, change)
+    past = await run_in_threadpool(asof.view, live, when, change)
     if past is None:
         yield live
         return
     view, session = past
     # Read by the page banner and by the middleware that keeps `as_of` in links.
     request.state.as_of = view
-    with session:
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_view_session)]

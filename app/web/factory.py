@@ -3,10 +3,12 @@
 import inspect
 import logging
 import math
-from contextlib import contextmanager, nullcontext
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
@@ -28,10 +30,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import csrf
-from app.accounts.auth import current_user
+from app.accounts.auth import current_user, signed_in_user
 from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
-from app.db import get_session
+from app.db import get_session, new_session
 from app.plan.kinds import KINDS
 from app.web.headers import SecurityHeadersMiddleware, security_headers
 from app.web.limits import LimitsMiddleware, plain_refusal, wants_html
@@ -39,6 +41,7 @@ from app.web.middleware import (
     AsOfMiddleware,
     HeadMiddleware,
     RequestLogMiddleware,
+    RequestSessionsMiddleware,
     WritingMiddleware,
 )
 from app.web.routes import (
@@ -96,12 +99,13 @@ def _who_is_asking(request: Request) -> None:
     none): the header shows the account there as on every other page."""
     if hasattr(request.state, "user") or "session" not in request.scope:
         return
-    provider = request.app.dependency_overrides.get(get_session, get_session)
-    opened = (contextmanager(provider)() if inspect.isgeneratorfunction(provider)
+    provider = request.app.dependency_overrides.get(get_session)
+    opened = (new_session() if provider is None
+              else contextmanager(provider)() if inspect.isgeneratorfunction(provider)
               else nullcontext(provider()))
     with opened as session:
         try:
-            request.state.user = current_user(request, session)
+            request.state.user = signed_in_user(request, session)
         except DBAPIError:  # the database is away: the page says nothing of the account
             request.state.user = None
 
@@ -135,10 +139,17 @@ def _access_log() -> None:
         log.setLevel(logging.INFO)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().request_threads
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     _access_log()
     app = FastAPI(
+        lifespan=_lifespan,
         title="Peaceplan API",
         version="1",
         summary="A proposed peacekeeping deployment plan as data, every figure with its source.",
@@ -147,6 +158,8 @@ def create_app() -> FastAPI:
         # Every route knows who asks, so every page can show it.
         dependencies=[Depends(current_user)],
     )
+    # Innermost: the request's sessions are closed after everything else used them.
+    app.add_middleware(RequestSessionsMiddleware)
     # Added before GZip, so inside it: links are dated before the page is compressed.
     app.add_middleware(AsOfMiddleware)
     app.add_middleware(WritingMiddleware)
@@ -179,6 +192,7 @@ def create_app() -> FastAPI:
         # First of all, so the log, the throttle and the scheme see the real client.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
+    app.include_router(rows.lists)
     app.include_router(health.router)
     app.include_router(docs.router)
     app.include_router(overview.router)

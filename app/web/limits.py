@@ -48,6 +48,11 @@ class LimitsMiddleware:
         if refusal := self._refusal(scope):
             await refusal(scope, receive, send)
             return
+        if scope["method"] in ("GET", "HEAD") and not any(
+                name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"]):
+            # A read with no body: nothing to count.
+            await self.app(scope, receive, send)
+            return
         received = 0
         started = False
 

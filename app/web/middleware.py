@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import WRITING
+from app.db import WRITING, close_request_sessions
 from app.web.templating import render
 
 #: Addresses that show the present whatever the page: they keep no date.
@@ -77,6 +77,12 @@ class AsOfMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b"as_of"
+        if b"as_of" not in query and b"%" not in query:
+            # No past view without `as_of` in the address (written plainly: an escaped
+            # name is decoded below): nothing to refuse or to date.
+            await self.app(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -208,3 +214,17 @@ class RequestLogMiddleware:
                 "status": status, "ms": round(1000 * (time.perf_counter() - started), 1),
                 "client": client[0] if client else None,
             }), extra={"request_id": request_id})
+
+
+class RequestSessionsMiddleware:
+    """Closes the database sessions a request opened (`app.db.get_session`) once its
+    response, streamed ones included, has been sent, or the request has failed."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            await close_request_sessions(scope)

@@ -12,6 +12,7 @@ from app.browse.overview import OverviewFilters, cited_sources, country_choices,
 from app.following import views
 from app.plan import kinds
 from app.plan.filters import parse
+from app.web import reads
 from app.web.deps import LiveSessionDep, SessionDep
 from app.web.templating import query_lists, render
 
@@ -22,9 +23,9 @@ BRIEF_SITES = 15
 
 
 @router.get("/", name="overview")
-def show_overview(request: Request, session: SessionDep, live: LiveSessionDep):
+async def show_overview(request: Request, session: SessionDep, live: LiveSessionDep):
     """The plan at a glance."""
-    return render_overview(request, session, live)
+    return await reads.build(render_overview, request, session, live)
 
 
 def render_overview(request: Request, session: Session, live: Session, *,

@@ -19,23 +19,15 @@ from app.history import changelog
 from app.plan.filters import parse
 from app.plan.kinds import KINDS, Kind
 from app.plan.vocab import Credibility, Rank, Role, Stage
+from app.web import reads
 from app.web.deps import SessionDep
+from app.web.tables import table_options, table_reads, table_rows
 from app.web.templating import query_lists, render
 
 router = APIRouter(include_in_schema=False)
-
-
-def table_rows(kind: Kind, page: queries.Page) -> list[dict[str, Any]]:
-    """Rows as display cells, computed in Python so the template only prints them; the
-    title is the cell that links to the row's page."""
-    linked = next((i for i, col in enumerate(kind.table_columns) if col.link), None)
-    out = []
-    for row in page.rows:
-        cells = [col.show(row) for col in kind.table_columns]
-        out.append({"id": row.id, "cells": cells,
-                    "title": cells[linked] if linked is not None else f"{kind.singular} {row.id}",
-                    "citations": page.citations.get(row.id, [])})
-    return out
+#: The list pages, matched before every other route: the most asked-for addresses, each
+#: an exact path no other route takes, and a request tries the routes in order.
+lists = APIRouter(include_in_schema=False)
 
 
 def render_list(request: Request, session: Session, kind: Kind, *, path: str | None = None,
@@ -50,7 +42,10 @@ def render_list(request: Request, session: Session, kind: Kind, *, path: str | N
     filters, problems = parse(kind.filters, query_lists(request))
     path = path or f"/{kind.slug}"
     shown = filters.model_copy(update={"per_page": per_page, "page": 1}) if per_page else filters
-    page = queries.list_rows(session=session, kind=kind, filters=shown)
+    table = listing is None and kind.listing == "rows/_table.html"
+    page = queries.list_rows(session=session, kind=kind, filters=shown,
+                             options=table_options(kind) if table else None,
+                             reads=table_reads(kind) if table else None)
     context = {
         "kind": kind,
         "filters": filters,
@@ -161,8 +156,8 @@ def _paragraphs(segments: list[quotes.Segment]) -> list[list[quotes.Segment]]:
 
 
 def _register(kind: Kind) -> None:
-    def list_page(request: Request, session: SessionDep):
-        return render_list(request, session, kind)
+    async def list_page(request: Request, session: SessionDep):
+        return await reads.build(render_list, request, session, kind)
 
     def export_csv(filters: Annotated[kind.filters, Query()], session: SessionDep):
         rows = export.open_rows(session, kind, filters)
@@ -178,7 +173,7 @@ def _register(kind: Kind) -> None:
             raise HTTPException(404, f"No {kind.singular} with id {row_id}.")
         return render_detail(request, session, kind, row)
 
-    router.add_api_route(f"/{kind.slug}", list_page, name=f"list_{kind.slug}")
+    lists.add_api_route(f"/{kind.slug}", list_page, name=f"list_{kind.slug}")
     router.add_api_route(f"/{kind.slug}.csv", export_csv, name=f"export_{kind.slug}")
     router.add_api_route(f"/{kind.slug}/{{row_id}}", detail_page, name=f"show_{kind.slug}")
 
