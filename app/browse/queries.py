@@ -106,6 +106,8 @@ def facet(session: Session, kind: Kind, dim: Dim, filters: BaseFilters) -> Facet
     tally = tallies.TALLIES.get(kind.slug)
     if tally is not None and tally.answers(filters, [dim.param]):
         return facet_of(dim, tallies.counts(session, tally, filters, dim.param), filters)
+    if tally is not None and dim.pairs is not None and tally.answers(filters):
+        return facet_of(dim, tallies.pair_counts(session, tally, filters, dim), filters)
     where = conditions(kind, filters, skip=dim.param)
     if dim.column is not None:
         matching = case((and_(*where), 1)) if where else literal(1)

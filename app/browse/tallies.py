@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.caching import stamp
 from app.caching.memo import memo
-from app.plan.filters import BaseFilters
+from app.plan.filters import BaseFilters, Dim
 from app.plan.models import Asset, Citation, Deployment
 
 #: One group: its key values (in `Tally.params` order, as strings or None), then the row
@@ -156,6 +156,34 @@ def counts(session: Session, tally: Tally, filters: BaseFilters, param: str) -> 
     for key, n, *_ in groups.matching(wanted):
         if key[i] is not None:
             out[key[i]] += n
+    return out
+
+
+def pair_counts(session: Session, tally: Tally, filters: BaseFilters, dim: Dim
+                ) -> dict[str, int]:
+    """Rows per value of a many-valued dimension (a contingent's kinds of site) under a
+    filter of the tally's columns, from a GROUP BY of (key columns, value) of its own, read
+    once per data version as the tally is. The dimension's pairs are (row, value) once
+    each, as `app.plan.links` selects them, so a group's count is a count of rows."""
+    def read() -> list[tuple[tuple[str | None, ...], str, int]]:
+        pairs = dim.pairs().subquery()
+        stmt = (
+            select(*_raw(tally.columns), type_coerce(pairs.c.value, String()), func.count())
+            .select_from(tally.model).join(pairs, pairs.c.id == tally.model.id)
+            .group_by(*tally.columns, pairs.c.value)
+        )
+        width = len(tally.columns)
+        return [((*row[:width - 1], "yes" if row[width - 1] else "no"), row[width],
+                 row[width + 1]) for row in session.execute(stmt)]
+
+    groups = memo(session, ("pairs", tally.slug, dim.param), read,
+                  size=lambda found: 300 * len(found) + 1024)
+    wanted = _wanted(tally, filters)
+    out: dict[str, int] = {}
+    for key, value, n in groups:
+        out.setdefault(value, 0)
+        if all(key[i] in values for i, values in wanted):
+            out[value] += n
     return out
 
 
