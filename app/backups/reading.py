@@ -33,8 +33,6 @@ from sqlalchemy import (
     select,
 )
 
-from app import migrate
-
 #: Rows read, written and inserted at a time: memory stays flat whatever a table's size.
 BATCH = 1000
 
@@ -130,6 +128,10 @@ def columns(table: Table) -> list[Column]:
 
 
 def revision(connection: Connection, what: str) -> str:
+    # Alembic is loaded here, not with the module: the data package's routes read
+    # snapshots too, and a server process need not hold Alembic for them.
+    from app import migrate
+
     if found := migrate.current(connection):
         return found
     raise BackupError(f"{what} has no Peaceplan schema (no Alembic revision): there is "

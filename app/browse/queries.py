@@ -8,7 +8,6 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -34,7 +33,6 @@ from app.caching.memo import memo
 from app.plan.filters import BaseFilters, Dim
 from app.plan.kinds import KINDS, Kind
 from app.plan.models import Asset, Citation, Deployment, Source, deployment_site
-from app.plan.records import Change, DataStamp
 from app.search import index as search_index
 from app.search.words import QueryProblem
 
@@ -420,37 +418,3 @@ def _oldest_first(by_key: dict[Any, list[Source]]) -> dict[Any, list[Source]]:
     for sources in by_key.values():
         sources.sort(key=lambda s: (s.published_on is None, s.published_on, s.id))
     return by_key
-
-
-# --- Whole-dataset figures ---
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    updated_at: datetime | None
-    latest_source_on: date | None
-    source_count: int
-    #: The newest change recorded and the latest time any change took effect: what a
-    #: permalink to the page pins (none in a view of the past, which pins its own).
-    newest_change: int | None = None
-    newest_change_at: datetime | None = None
-
-
-def dataset_info(session: Session, *, sources: bool = True) -> DatasetInfo:
-    """What a page says of the whole dataset; without `sources`, only what its Cite box
-    needs (an HTMX fragment sends that box again, not the rest)."""
-    updated = select(DataStamp.updated_at).where(DataStamp.id == 1).scalar_subquery()
-    newest = (select(func.max(Change.id)).scalar_subquery(),
-              select(func.max(Change.at)).scalar_subquery())
-    if not sources:
-        row = session.execute(select(updated, *newest)).one()
-        return DatasetInfo(row[0], None, 0, *row[1:])
-    row = session.execute(
-        select(
-            updated,
-            select(func.max(Source.published_on)).scalar_subquery(),
-            select(func.count(Source.id)).scalar_subquery(),
-            *newest,
-        )
-    ).one()
-    return DatasetInfo(*row)

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 
-from app.browse.queries import DatasetInfo
+from app.browse.dataset import DatasetInfo
 from app.history import citation
 from app.history.asof import today
 

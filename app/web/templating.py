@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from app.accounts import csrf
-from app.browse.queries import dataset_info
+from app.browse.dataset import dataset_info
 from app.history.asof import today
 from app.plan.kinds import KINDS, NAV
 from app.plan.quantities import format_date, format_range

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from app.browse import queries
+from app.browse import dataset, queries
 from app.browse.overview import OverviewFilters
 from app.following import views
 from app.plan.filters import parse
@@ -72,7 +72,7 @@ def cite_json(request: Request, session: SessionDep, live: LiveSessionDep, user:
     title = page_title(session, live, path, user)
     if title is None:
         raise HTTPException(404, f"No page of the plan at {parts.path} to cite.")
-    cited = citing.cite(request, title, queries.dataset_info(session), page=path)
+    cited = citing.cite(request, title, dataset.dataset_info(session), page=path)
     if cited is None:
         raise HTTPException(404, "Nothing is recorded yet, so there is nothing to cite.")
     return Response(cited.csl_json(), media_type=CSL_JSON, headers={
