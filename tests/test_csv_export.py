@@ -73,13 +73,13 @@ async def drain(app, path: str, query: str) -> tuple[int, int]:
     return got["status"], got["size"]
 
 
-def peak_of(app, query: str) -> tuple[int, int]:
-    """The peak of memory allocated while exporting, and the size of the export."""
+def peak_of(app, query: str, path: str = "/assets.csv") -> tuple[int, int]:
+    """The peak of memory allocated while `path` is made and sent, and its size."""
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
         before, _ = tracemalloc.get_traced_memory()
-        status, size = asyncio.run(drain(app, "/assets.csv", query))
+        status, size = asyncio.run(drain(app, path, query))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

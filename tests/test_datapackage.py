@@ -2,11 +2,9 @@
 key pointing at a row left out, vague figures kept vague, and loaded back into an empty
 database row for row and figure for figure, on SQLite and PostgreSQL."""
 
-import asyncio
 import csv
 import io
 import json
-import tracemalloc
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -32,7 +30,7 @@ from app.plan.records import Change, Revision
 from app.plan.vocab import Credibility, Stage
 from tests.databases import fresh_database, seeded_database
 from tests.html import soup
-from tests.test_csv_export import MARGIN, add_assets, drain
+from tests.test_csv_export import MARGIN, add_assets, peak_of
 
 runner = CliRunner()
 
@@ -315,18 +313,7 @@ def test_the_cli_exports_and_imports_a_package(engine, backend, tmp_path, tmp_pa
 # --- Streamed ---
 
 
-def peak_of(app, query: str) -> tuple[int, int]:
-    """The peak of memory allocated while the package is made and sent, and its size."""
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before, _ = tracemalloc.get_traced_memory()
-        status, size = asyncio.run(drain(app, "/datapackage.zip", query))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert status == 200
-    return peak - before, size
+PACKAGE = "/datapackage.zip"
 
 
 def test_a_package_of_ten_times_the_rows_takes_no_more_memory(app, session):
@@ -334,9 +321,9 @@ def test_a_package_of_ten_times_the_rows_takes_no_more_memory(app, session):
     add_assets(session, "LT", 18_000)
     session.commit()
     few, many = "country=LU", "country=LU&country=LT"
-    peak_of(app, few + "&stage=committed")  # compiles the statements, fills caches
-    small, small_size = peak_of(app, few)
-    large, large_size = peak_of(app, many)
+    peak_of(app, few + "&stage=committed", PACKAGE)  # compiles the statements, fills caches
+    small, small_size = peak_of(app, few, PACKAGE)
+    large, large_size = peak_of(app, many, PACKAGE)
     assert large_size > 5 * small_size
     assert large <= small + MARGIN, (
         f"a package of {large_size:,} bytes took {large:,} bytes of memory at the peak, "
