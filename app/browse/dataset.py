@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.caching.memo import memo
 from app.plan.models import Source
 from app.plan.records import Change, DataStamp
 
@@ -24,7 +25,13 @@ class DatasetInfo:
 
 def dataset_info(session: Session, *, sources: bool = True) -> DatasetInfo:
     """What a page says of the whole dataset; without `sources`, only what its Cite box
-    needs (an HTMX fragment sends that box again, not the rest)."""
+    needs (an HTMX fragment sends that box again, not the rest). Kept per data version:
+    every write that records a change or a source moves it."""
+    return memo(session, ("dataset-info", sources), lambda: _read(session, sources),
+                size=1024)
+
+
+def _read(session: Session, sources: bool) -> DatasetInfo:
     updated = select(DataStamp.updated_at).where(DataStamp.id == 1).scalar_subquery()
     newest = (select(func.max(Change.id)).scalar_subquery(),
               select(func.max(Change.at)).scalar_subquery())

@@ -13,6 +13,8 @@ A filter that searches text or dates, or a sum over other columns, is not a tall
 answer (`Tally.answers`): `app.browse.queries` asks the database then.
 """
 
+import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -76,41 +78,85 @@ def _raw(columns: Sequence[ColumnElement]) -> list[ColumnElement]:
 
 
 class Groups:
-    """A tally's groups, with an index per key column (value -> its groups) built on first
-    use: a filter of two countries adds up the few hundred groups of those countries, not
-    every group."""
+    """A tally's groups, with indexes built on first use: per key column (value -> its
+    groups), and per combination of filtered columns (their values -> the groups holding
+    them). A filter of two countries and one asset type looks up two keys of the
+    (country, asset type) index and adds up the few dozen groups found, rather than
+    checking every group of those countries against the type."""
+
+    #: Above this many combinations of selected values, matching checks the groups of the
+    #: most selective column instead of looking up every combination.
+    MAX_LOOKUPS = 64
 
     def __init__(self, groups: list[Group], width: int) -> None:
         self.groups = groups
-        self._by: list[dict[str | None, list[Group]] | None] = [None] * width
+        self._by: dict[tuple[int, ...], dict[tuple[str | None, ...], list[Group]]] = {}
         self._totals: list[dict[str, int] | None] = [None] * width
+        self._rollups: dict[tuple[tuple[int, ...], int], dict[tuple, dict[str, int]]] = {}
 
-    def by(self, i: int) -> dict[str | None, list[Group]]:
-        index = self._by[i]
+    def by(self, columns: tuple[int, ...]) -> dict[tuple[str | None, ...], list[Group]]:
+        index = self._by.get(columns)
         if index is None:
             index = {}
             for g in self.groups:
-                index.setdefault(g[0][i], []).append(g)
-            self._by[i] = index
+                index.setdefault(tuple(g[0][i] for i in columns), []).append(g)
+            # Built whole before it is published: another thread sees it complete or not.
+            self._by[columns] = index
         return index
+
+    def _lookups(self, wanted: list[tuple[int, set[str]]]
+                 ) -> tuple[tuple[int, ...], Iterable[tuple[str, ...]]] | None:
+        """The filtered columns and every combination of their selected values, when
+        there are few enough combinations to look each one up."""
+        wanted = sorted(wanted, key=lambda w: w[0])
+        if math.prod(len(values) for _, values in wanted) > self.MAX_LOOKUPS:
+            return None
+        return (tuple(i for i, _ in wanted),
+                itertools.product(*(values for _, values in wanted)))
 
     def matching(self, wanted: list[tuple[int, set[str]]]) -> list[Group]:
         if not wanted:
             return self.groups
+        if (lookups := self._lookups(wanted)) is not None:
+            index = self.by(lookups[0])
+            return [g for key in lookups[1] for g in index.get(key, ())]
         # From the most selective filtered column's groups, then checked against the rest.
-        first = min(wanted, key=lambda w: sum(len(self.by(w[0]).get(v, ())) for v in w[1]))
-        found = [g for v in first[1] for g in self.by(first[0]).get(v, ())]
+        first = min(wanted, key=lambda w: sum(len(self.by((w[0],)).get((v,), ())) for v in w[1]))
+        found = [g for v in first[1] for g in self.by((first[0],)).get((v,), ())]
         rest = [w for w in wanted if w is not first]
-        if not rest:
-            return found
         return [g for g in found if all(g[0][i] in values for i, values in rest)]
+
+    def counts(self, i: int, wanted: list[tuple[int, set[str]]]) -> dict[str, int]:
+        """Rows per value of key column `i` under `wanted` (which does not filter `i`):
+        from a roll-up of the filtered columns' index to counts per value of `i`, so a
+        facet adds up a few small dictionaries rather than hundreds of groups."""
+        out = dict.fromkeys(self.totals(i), 0)
+        if (lookups := self._lookups(wanted)) is None:
+            for key, n, *_ in self.matching(wanted):
+                if key[i] is not None:
+                    out[key[i]] += n
+            return out
+        rollup = self._rollups.get((lookups[0], i))
+        if rollup is None:
+            rollup = {}
+            for key, groups in self.by(lookups[0]).items():
+                per_value = rollup[key] = {}
+                for g in groups:
+                    if (v := g[0][i]) is not None:
+                        per_value[v] = per_value.get(v, 0) + g[1]
+            self._rollups[(lookups[0], i)] = rollup
+        for key in lookups[1]:
+            for v, n in rollup.get(key, {}).items():
+                out[v] += n
+        return out
 
     def totals(self, i: int) -> dict[str, int]:
         """Rows per value of key column `i`, unfiltered."""
         out = self._totals[i]
         if out is None:
-            out = self._totals[i] = {v: sum(g[1] for g in gs)
-                                     for v, gs in self.by(i).items() if v is not None}
+            out = self._totals[i] = {key[0]: sum(g[1] for g in gs)
+                                     for key, gs in self.by((i,)).items()
+                                     if key[0] is not None}
         return out
 
 
@@ -152,11 +198,7 @@ def counts(session: Session, tally: Tally, filters: BaseFilters, param: str) -> 
     wanted = _wanted(tally, filters, skip=param)
     if not wanted:
         return dict(groups.totals(i))
-    out = dict.fromkeys(groups.totals(i), 0)
-    for key, n, *_ in groups.matching(wanted):
-        if key[i] is not None:
-            out[key[i]] += n
-    return out
+    return groups.counts(i, wanted)
 
 
 def pair_counts(session: Session, tally: Tally, filters: BaseFilters, dim: Dim
