@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.plan.kinds import Kind
+from app.plan.models import Citation, Source
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,30 @@ def plain_rows(session: Session, kind: Kind, stmt: Select, reads: Reads) -> list
         for r in rows:
             setattr(r, rel, lists.get(r.id, []))
     return rows
+
+
+def plain_citations(session: Session, kind: Kind, ids: list[int]) -> dict[int, list[Any]]:
+    """A page's citations as `queries.citations` finds them (same rows, same order), as
+    plain values: what a table's Sources cell prints of each (its id, quote and source's
+    outlet, date and title), without an ORM instance per citation and per source."""
+    out: dict[int, list[Any]] = defaultdict(list)
+    if not kind.cited or not ids:
+        return out
+    stmt = (
+        select(Citation.id, Citation.subject_id, Citation.source_id, Citation.quote,
+               Source.publisher, Source.published_on, Source.title)
+        .join(Citation.source)
+        .where(Citation.subject_type == kind.subject_type, Citation.subject_id.in_(ids))
+        .order_by(Source.published_on.desc().nulls_last(), Source.id)
+    )
+    sources: dict[int, SimpleNamespace] = {}
+    for cid, subject, source_id, quote, publisher, published_on, title in session.execute(stmt):
+        source = sources.get(source_id)
+        if source is None:
+            source = sources[source_id] = SimpleNamespace(
+                id=source_id, publisher=publisher, published_on=published_on, title=title)
+            # The model's own wording of who published it.
+            source.outlet = Source.outlet.fget(source)
+        out[subject].append(SimpleNamespace(id=cid, source_id=source_id, quote=quote,
+                                            source=source))
+    return out

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, contains_eager
 
 from app.browse import tallies
-from app.browse.plain import Reads, plain_rows
+from app.browse.plain import Reads, plain_citations, plain_rows
 from app.caching.memo import memo
 from app.plan.filters import BaseFilters, Dim
 from app.plan.kinds import KINDS, Kind
@@ -241,7 +241,8 @@ def list_rows(
         page=filters.page,
         per_page=filters.per_page,
         facets=shown,
-        citations=citations(session=session, kind=kind, ids=[r.id for r in rows]),
+        citations=(plain_citations(session, kind, [r.id for r in rows]) if reads
+                   else citations(session=session, kind=kind, ids=[r.id for r in rows])),
     )
 
 
