@@ -6,11 +6,12 @@ row's SQL.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from app.plan.kinds import Kind
@@ -28,12 +29,14 @@ class Reads:
     many: tuple[tuple[str, str], ...] = ()
 
 
-def plain_rows(session: Session, kind: Kind, stmt: Select, reads: Reads) -> list[Any]:
+def plain_rows(session: Session, kind: Kind, ids: Select, order: Sequence[ColumnElement],
+               reads: Reads) -> list[Any]:
     """A page of rows as plain objects of the values a table shows: no ORM instances,
-    identity map or loader machinery for rows that are only printed. `stmt`: the page's
-    select of the kind's rows (its filter, order, limit and offset)."""
+    identity map or loader machinery for rows that are only printed. `ids`: the select of
+    the page's ids (its filter, order, limit and offset); `order`: its order."""
     model = kind.model
-    stmt = stmt.with_only_columns(*(getattr(model, key).label(key) for key in ("id", *reads.own)))
+    stmt = (select(*(getattr(model, key).label(key) for key in ("id", *reads.own)))
+            .where(model.id.in_(ids)).order_by(*order))
     rows = [SimpleNamespace(**row._mapping) for row in session.execute(stmt)]
     for rel, name in reads.one:
         prop = getattr(model, rel).property
