@@ -43,7 +43,7 @@ def _engine(url: str) -> Engine:
         # cold page more than its queries.
         engine = create_engine(url, connect_args={"check_same_thread": False,
                                                   "timeout": SQLITE_BUSY_TIMEOUT},
-                               pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
+                               pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL, pool_use_lifo=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -87,13 +87,16 @@ _OPENED = "db_sessions"
 
 async def get_session(request: Request) -> Session:
     """A request's session, made on the event loop (a session connects only when first
-    used, so a request that reads nothing, such as an anonymous visitor's `who is asking`,
-    never waits for a thread) and closed by `close_request_sessions` once the response is
-    sent. A plain function rather than a generator: FastAPI's machinery for a dependency's
-    exit cost an anonymous request more than the rest of its dependencies."""
-    session = new_session()
-    request.scope.setdefault(_OPENED, []).append(session)
-    return session
+    used, so a request that reads nothing never waits for a thread) and closed by
+    `close_request_sessions` once the response is sent. One per request, however often
+    asked for: "who is asking" (`app.web.middleware.WhoIsAskingMiddleware`) and the route
+    read through the same session, so a signed-in user is an instance of the route's. A
+    plain function rather than a generator: FastAPI's machinery for a dependency's exit
+    cost an anonymous request more than the rest of its dependencies."""
+    opened = request.scope.setdefault(_OPENED, [])
+    if not opened:
+        opened.append(new_session())
+    return opened[0]
 
 
 async def close_request_sessions(scope: dict) -> None:

@@ -1,7 +1,8 @@
 """Who is asking: the signed session cookie or an API token, and the role checks.
 
-`current_user` runs for every route (an app-wide dependency), so templates can show who is
-signed in; it costs no query for an anonymous request.
+The web layer asks once per request, before the route (`WhoIsAskingMiddleware`), so every
+page can show who is signed in; `current_user` is the dependency of the routes that check
+a role, and answers from what was found then. An anonymous request costs no query.
 """
 
 from typing import Annotated
@@ -30,10 +31,19 @@ async def current_user(request: Request, session: Annotated[Session, Depends(get
     """
     if hasattr(request.state, "user"):
         return request.state.user
-    if csrf.is_bearer(request) or request.session.get(SESSION_KEY) is not None:
+    if signs_in(request):
         return await run_in_threadpool(signed_in_user, request, session)
     request.state.user = None
     return None
+
+
+def signs_in(request: Request) -> bool:
+    """Whether the request carries a token or a signed-in session to look up. Read from
+    the raw scope: every request asks, before any route."""
+    if request.scope.get("session", {}).get(SESSION_KEY) is not None:
+        return True
+    return any(name == b"authorization" and value.partition(b" ")[0].lower() == b"bearer"
+               for name, value in request.scope["headers"])
 
 
 def signed_in_user(request: Request, session: Session) -> User | None:

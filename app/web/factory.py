@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from anyio import to_thread
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import (
@@ -31,7 +31,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import csrf
-from app.accounts.auth import current_user, signed_in_user
+from app.accounts.auth import signed_in_user
 from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
 from app.db import get_session, new_session
@@ -43,6 +43,7 @@ from app.web.middleware import (
     HeadMiddleware,
     RequestLogMiddleware,
     RequestSessionsMiddleware,
+    WhoIsAskingMiddleware,
     WritingMiddleware,
 )
 from app.web.routes import (
@@ -161,11 +162,12 @@ def create_app() -> FastAPI:
         summary="A proposed peacekeeping deployment plan as data, every figure with its source.",
         docs_url=None,
         redoc_url=None,
-        # Every route knows who asks, so every page can show it.
-        dependencies=[Depends(current_user)],
     )
     # Innermost: the request's sessions are closed after everything else used them.
     app.add_middleware(RequestSessionsMiddleware)
+    # Every route knows who asks, so every page can show it; inside the session (the
+    # cookie is decoded) and the writing flag (a writer's session begins as one).
+    app.add_middleware(WhoIsAskingMiddleware)
     # Added before GZip, so inside it: links are dated before the page is compressed.
     app.add_middleware(AsOfMiddleware)
     app.add_middleware(WritingMiddleware)

@@ -8,16 +8,18 @@ builds a link has to know about `as_of`, including pages and forms added later. 
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 
-from starlette.datastructures import Headers, MutableHeaders
+from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import WRITING, close_request_sessions
+from app.accounts.auth import signed_in_user, signs_in
+from app.db import WRITING, close_request_sessions, get_session
 from app.web.templating import render
 
 #: Addresses that show the present whatever the page: they keep no date.
@@ -190,8 +192,11 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = Headers(scope=scope).get("x-request-id", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex[:16]
+        # Read from the raw headers, and the id added to them as they are: this runs for
+        # every request, cached ones included.
+        given = next((v.decode("latin-1") for k, v in scope["headers"]
+                      if k == b"x-request-id"), "")
+        request_id = given if _REQUEST_ID.match(given) else os.urandom(8).hex()
         started = time.perf_counter()
         status = 500
 
@@ -199,7 +204,9 @@ class RequestLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["x-request-id"] = request_id
+                message["headers"] = [*((k, v) for k, v in message.get("headers", ())
+                                        if k != b"x-request-id"),
+                                      (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
@@ -208,12 +215,18 @@ class RequestLogMiddleware:
             ACCESS_LOG.exception("request failed", extra={"request_id": request_id})
             raise
         finally:
-            client = scope.get("client")
-            ACCESS_LOG.info(json.dumps({
-                "request_id": request_id, "method": scope["method"], "path": scope["path"],
-                "status": status, "ms": round(1000 * (time.perf_counter() - started), 1),
-                "client": client[0] if client else None,
-            }), extra={"request_id": request_id})
+            if ACCESS_LOG.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                line = json.dumps({
+                    "request_id": request_id, "method": scope["method"], "path": scope["path"],
+                    "status": status, "ms": round(1000 * (time.perf_counter() - started), 1),
+                    "client": client[0] if client else None,
+                })
+                # Made and handed to the handlers directly: `info` would first walk the
+                # stack for the line that logged, which every line of this log knows.
+                ACCESS_LOG.handle(ACCESS_LOG.makeRecord(
+                    ACCESS_LOG.name, logging.INFO, __file__, 0, line, (), None,
+                    extra={"request_id": request_id}))
 
 
 class RequestSessionsMiddleware:
@@ -228,3 +241,35 @@ class RequestSessionsMiddleware:
             await self.app(scope, receive, send)
         finally:
             await close_request_sessions(scope)
+
+
+class WhoIsAskingMiddleware:
+    """Who is asking, for every page to show and every role check to read
+    (`request.state.user`): an anonymous request, one with neither a token nor a signed-in
+    session, is told apart from the cookie already decoded, with no database, thread or
+    dependency to resolve; a token or a session is looked up in a thread, through the
+    route's own session (`get_session`, or a test's replacement of it).
+
+    Inside `WritingMiddleware`, so that a writing request's session begins as a writer; a
+    lookup that finds the database away leaves the question to the route's own
+    `current_user`, which answers 503 as every other read does then. Static files need
+    no one."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/static/"):
+            request = Request(scope)
+            if not signs_in(request):
+                scope.setdefault("state", {})["user"] = None
+            else:
+                provider = request.app.dependency_overrides.get(get_session)
+                session = provider() if provider else await get_session(request)
+                try:
+                    await run_in_threadpool(signed_in_user, request, session)
+                except DBAPIError:
+                    # The failed transaction is given up, so the route's own lookup runs
+                    # on a usable session and meets the outage (a 503), not a 500.
+                    await run_in_threadpool(session.rollback)
+        await self.app(scope, receive, send)
