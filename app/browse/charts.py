@@ -194,4 +194,7 @@ def for_kind(session: Session, kind: kinds.Kind, filters: BaseFilters) -> list[C
         return []
     # Like the counts, the charts depend on the filter, not on the page or the sort.
     key = ("charts", kind.slug, filters.query(page=None, sort=None, per_page=None))
-    return memo(session, key, lambda: make(session, filters))
+    # Sized by what they hold (a bar with its label, figure, link and parts is some 600
+    # bytes), so the memo's bound holds.
+    return memo(session, key, lambda: make(session, filters), size=lambda charts: 1024 + sum(
+        600 + 150 * sum(len(b.parts) for b in c.bars) + 600 * len(c.bars) for c in charts))

@@ -226,12 +226,15 @@ def list_rows(
         total = session.scalar(select(func.count()).select_from(kind.model).where(*where)) or 0
         return total, facets(session, kind, filters) if with_facets else []
 
-    if extra or not with_facets:
+    if extra or not with_facets or (tally is not None and tally.answers(filters)):
+        # Added up from the tally (microseconds): nothing worth keeping per filter.
         total, shown = counts()
     else:
-        # Paging and sorting keep the same counts: cache them per filter and data version.
+        # Paging and sorting keep the same counts: cache them per filter and data version,
+        # each entry's size counted by its facet values.
         key = (kind.slug, filters.query(page=None, sort=None, per_page=None))
-        total, shown = memo(session, key, counts)
+        total, shown = memo(session, key, counts, size=lambda found: 1024 + 300 * sum(
+            len(f.values) for f in found[1]))
     offset = (filters.page - 1) * filters.per_page
     if reads:
         # The page's ids first, then their rows: ids, filter and sort columns are all in
