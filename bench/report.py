@@ -14,6 +14,7 @@ from bench.cases import (
     FULL_CSV,
     HELLO,
     MIX,
+    MIX_RUNS,
     OVERVIEW,
     PAGE,
     Result,
@@ -143,8 +144,10 @@ def write(path: Path, results: list[Result], *, rows: int, duration: str, connec
         "- Whole CSV exports (`s per request`) are timed one request at a time, "
         "3 requests; pages `right after an edit` one at a time, each after an edit of one "
         f"asset, {EDITS} times: p50 is the median, p99 the slowest",
-        "- The filter mix: a wrk Lua script (`bench/mix.py`, the same seed for both servers) "
-        "draws two countries, one asset type, a sort and a page 1-20 for each request; "
+        "- The filter mix: a wrk Lua script (`bench/mix.py`, the same seeds for both servers) "
+        "draws two countries, one asset type, a sort and a page 1-20 for each request, "
+        f"{MIX_RUNS} runs of {duration} per server, each with its own seed: the run of median "
+        "throughput is shown; "
         "Datasette gets the same filters and sort on its faceted page (its first page: its "
         "pages are keyset tokens, not numbers)",
         "- Ratios: req/s against hello-world (`async def`, same app, same set-up) and "
