@@ -33,10 +33,12 @@ class Settings(BaseSettings):
     #: the shared page cache and get no ETag.
     private_cookies: list[str] = [SESSION_COOKIE]
     #: Memory per worker for whole responses kept by the page cache (0: keep none, but
-    #: still answer If-None-Match with 304). 16 MB holds some 3,000 pages as browsers get
+    #: still answer If-None-Match with 304). 8 MB holds some 1,600 pages as browsers get
     #: them (gzipped, about 5 KB), and keeps a worker under 150 MB once it is full: the
-    #: worker itself is about 95 MB at start, the counts and tallies take up to 20 more.
-    page_cache_mb: int = 16
+    #: worker is about 95 MB at start, its counts and tallies take up to 20 more, and
+    #: pages evicted and replaced leave the allocator holding about as much again as the
+    #: cache holds.
+    page_cache_mb: int = 8
     #: Requests a worker builds at once, each in a thread (anyio's default, 40). Rendering
     #: holds the GIL, so fewer add no throughput and save memory (each request being built
     #: holds its rows and its page); but a write waiting for a lock holds its thread, and

@@ -1,11 +1,13 @@
 """The application: middleware, static files, routers and error pages."""
 
+import ctypes
+import ctypes.util
 import gc
 import inspect
 import logging
 import math
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextlib import asynccontextmanager, contextmanager, nullcontext, suppress
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -141,8 +143,23 @@ def _access_log() -> None:
         log.setLevel(logging.INFO)
 
 
+#: glibc's `mallopt` parameter for the number of heaps ("arenas") threads allocate from.
+_M_ARENA_MAX = -8
+
+
+def _few_malloc_arenas() -> None:
+    """Two heaps for the whole process, as `MALLOC_ARENA_MAX=2` sets them: glibc gives each
+    allocating thread a heap of its own, up to eight per core, and memory freed in one is
+    not reused by another, so a worker's request threads held about 8 MB of freed memory
+    more after a filter mix and an export. Before any of those threads exists; nothing on
+    other C libraries."""
+    with suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(_M_ARENA_MAX, 2)
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    _few_malloc_arenas()
     to_thread.current_default_thread_limiter().total_tokens = get_settings().request_threads
     # What is loaded by now (modules, the routing table, the mappers) lives as long as the
     # process: out of the collector's sight, a full collection no longer walks it, which
