@@ -38,12 +38,9 @@ async def current_user(request: Request, session: Annotated[Session, Depends(get
 
 
 def signs_in(request: Request) -> bool:
-    """Whether the request carries a token or a signed-in session to look up. Read from
-    the raw scope: every request asks, before any route."""
-    if request.scope.get("session", {}).get(SESSION_KEY) is not None:
-        return True
-    return any(name == b"authorization" and value.partition(b" ")[0].lower() == b"bearer"
-               for name, value in request.scope["headers"])
+    """Whether the request carries a token or a signed-in session to look up."""
+    return (request.scope.get("session", {}).get(SESSION_KEY) is not None
+            or csrf.is_bearer(request))
 
 
 def signed_in_user(request: Request, session: Session) -> User | None:

@@ -36,8 +36,10 @@ def token(request: Request, *, create: bool = True) -> str | None:
 
 
 def is_bearer(request: Request) -> bool:
-    scheme, _, _ = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer"
+    """Whether the request says `Authorization: Bearer`. Read from the raw headers: every
+    request asks, before any route."""
+    return any(name == b"authorization" and value.partition(b" ")[0].lower() == b"bearer"
+               for name, value in request.scope["headers"])
 
 
 # --- Template helpers ---

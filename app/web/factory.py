@@ -3,17 +3,15 @@
 import ctypes
 import ctypes.util
 import gc
-import inspect
 import logging
 import math
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager, nullcontext, suppress
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import (
     http_exception_handler,
@@ -33,10 +31,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import csrf
-from app.accounts.auth import signed_in_user
 from app.caching.pages import PageCache, public_paths
 from app.config import SESSION_COOKIE, get_settings, secret_key
-from app.db import get_session, new_session
 from app.plan.kinds import KINDS
 from app.web.headers import SecurityHeadersMiddleware, security_headers
 from app.web.limits import LimitsMiddleware, plain_refusal, wants_html
@@ -47,6 +43,7 @@ from app.web.middleware import (
     RequestSessionsMiddleware,
     WhoIsAskingMiddleware,
     WritingMiddleware,
+    find_user,
 )
 from app.web.routes import (
     account,
@@ -96,22 +93,6 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
-
-
-def _who_is_asking(request: Request) -> None:
-    """Who is signed in, for an error page no route rendered (an address that matches
-    none): the header shows the account there as on every other page."""
-    if hasattr(request.state, "user") or "session" not in request.scope:
-        return
-    provider = request.app.dependency_overrides.get(get_session)
-    opened = (new_session() if provider is None
-              else contextmanager(provider)() if inspect.isgeneratorfunction(provider)
-              else nullcontext(provider()))
-    with opened as session:
-        try:
-            request.state.user = signed_in_user(request, session)
-        except DBAPIError:  # the database is away: the page says nothing of the account
-            request.state.user = None
 
 
 def _unavailable(request: Request) -> Response:
@@ -280,7 +261,10 @@ def create_app() -> FastAPI:
             if request.method in ("GET", "HEAD"):
                 here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(here)}", status_code=303)
-        await run_in_threadpool(_who_is_asking, request)
+        if not hasattr(request.state, "user") and "session" in request.scope:
+            # An error page no route rendered (a static file that is not there): its
+            # header shows the account as every other page does.
+            await find_user(request)
         context = {"status": exc.status_code, "message": exc.detail,
                    "page_link": getattr(exc, "page", None)}
         return render(request, "error.html", context, block="content", status_code=exc.status_code)

@@ -243,33 +243,34 @@ class RequestSessionsMiddleware:
             await close_request_sessions(scope)
 
 
-class WhoIsAskingMiddleware:
-    """Who is asking, for every page to show and every role check to read
-    (`request.state.user`): an anonymous request, one with neither a token nor a signed-in
-    session, is told apart from the cookie already decoded, with no database, thread or
-    dependency to resolve; a token or a session is looked up in a thread, through the
-    route's own session (`get_session`, or a test's replacement of it).
+async def find_user(request: Request) -> None:
+    """Who is asking, in `request.state.user`: None for an anonymous request (neither a
+    token nor a signed-in session), told apart from the cookie already decoded, with no
+    database, thread or dependency to resolve; a token or a session is looked up in a
+    thread, through the route's own session (`get_session`, or a test's replacement of
+    it). A lookup that finds the database away gives up the failed transaction and leaves
+    the question open: a route's own `current_user` then meets the outage (a 503, not a
+    500), and a page shows no account."""
+    if not signs_in(request):
+        request.scope.setdefault("state", {})["user"] = None
+        return
+    provider = request.app.dependency_overrides.get(get_session)
+    session = provider() if provider else await get_session(request)
+    try:
+        await run_in_threadpool(signed_in_user, request, session)
+    except DBAPIError:
+        await run_in_threadpool(session.rollback)
 
-    Inside `WritingMiddleware`, so that a writing request's session begins as a writer; a
-    lookup that finds the database away leaves the question to the route's own
-    `current_user`, which answers 503 as every other read does then. Static files need
-    no one."""
+
+class WhoIsAskingMiddleware:
+    """Who is asking (`find_user`), before every route, for every page to show and every
+    role check to read. Inside `WritingMiddleware`, so that a writing request's session
+    begins as a writer. Static files need no one."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith("/static/"):
-            request = Request(scope)
-            if not signs_in(request):
-                scope.setdefault("state", {})["user"] = None
-            else:
-                provider = request.app.dependency_overrides.get(get_session)
-                session = provider() if provider else await get_session(request)
-                try:
-                    await run_in_threadpool(signed_in_user, request, session)
-                except DBAPIError:
-                    # The failed transaction is given up, so the route's own lookup runs
-                    # on a usable session and meets the outage (a 503), not a 500.
-                    await run_in_threadpool(session.rollback)
+            await find_user(Request(scope))
         await self.app(scope, receive, send)
