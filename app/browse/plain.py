@@ -63,6 +63,14 @@ def plain_rows(session: Session, kind: Kind, ids: Select, order: Sequence[Column
     return rows
 
 
+def citing_rows(stmt: Select, kind: Kind, ids: Sequence[int]) -> Select:
+    """`stmt`, a select of citations, narrowed to those of `kind`'s rows `ids`, joined to
+    their sources, the newest source first: the order a row's Sources cell lists them."""
+    return (stmt.join(Citation.source)
+            .where(Citation.subject_type == kind.subject_type, Citation.subject_id.in_(ids))
+            .order_by(Source.published_on.desc().nulls_last(), Source.id))
+
+
 def plain_citations(session: Session, kind: Kind, ids: list[int]) -> dict[int, list[Any]]:
     """A page's citations as `queries.citations` finds them (same rows, same order), as
     plain values: what a table's Sources cell prints of each (its id, quote and source's
@@ -70,13 +78,9 @@ def plain_citations(session: Session, kind: Kind, ids: list[int]) -> dict[int, l
     out: dict[int, list[Any]] = defaultdict(list)
     if not kind.cited or not ids:
         return out
-    stmt = (
-        select(Citation.id, Citation.subject_id, Citation.source_id, Citation.quote,
+    columns = (Citation.id, Citation.subject_id, Citation.source_id, Citation.quote,
                Source.publisher, Source.published_on, Source.title)
-        .join(Citation.source)
-        .where(Citation.subject_type == kind.subject_type, Citation.subject_id.in_(ids))
-        .order_by(Source.published_on.desc().nulls_last(), Source.id)
-    )
+    stmt = citing_rows(select(*columns), kind, ids)
     sources: dict[int, SimpleNamespace] = {}
     for cid, subject, source_id, quote, publisher, published_on, title in session.execute(stmt):
         source = sources.get(source_id)

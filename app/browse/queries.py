@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, contains_eager
 
 from app.browse import tallies
-from app.browse.plain import Reads, plain_citations, plain_rows
+from app.browse.plain import Reads, citing_rows, plain_citations, plain_rows
 from app.caching.memo import memo
 from app.plan.filters import BaseFilters, Dim
 from app.plan.kinds import KINDS, Kind
@@ -271,14 +271,9 @@ def get_row(*, session: Session, kind: Kind, row_id: int) -> Any | None:
 def citations(*, session: Session, kind: Kind, ids: Sequence[int]) -> dict[int, list[Citation]]:
     if not kind.cited or not ids:
         return {}
-    stmt = (
-        select(Citation)
-        .join(Citation.source)
-        # A source's whole text is shown on its own page, never beside a citation.
-        .options(contains_eager(Citation.source).defer(Source.text))
-        .where(Citation.subject_type == kind.subject_type, Citation.subject_id.in_(ids))
-        .order_by(Source.published_on.desc().nulls_last(), Source.id)
-    )
+    # A source's whole text is shown on its own page, never beside a citation.
+    stmt = citing_rows(select(Citation), kind, ids).options(
+        contains_eager(Citation.source).defer(Source.text))
     out: dict[int, list[Citation]] = defaultdict(list)
     for citation in session.scalars(stmt):
         out[citation.subject_id].append(citation)
