@@ -331,9 +331,11 @@ def test_signing_in_and_out_leaves_the_data_version_alone(new_client, session):
     assert stamp.current(session) == before
 
 
-def test_a_page_not_found_still_shows_who_is_signed_in(editor_client):
+# A static address is not asked who is asking before its route: its error page asks.
+@pytest.mark.parametrize("path", ["/no-such-page", "/static/no-such-file.css"])
+def test_a_page_not_found_still_shows_who_is_signed_in(editor_client, path):
     from tests.html import soup
 
-    page = soup(editor_client.get("/no-such-page"))
+    page = soup(editor_client.get(path, headers={"Accept": "text/html"}))
     assert page.select_one("#signed-in-user").text == "editor"
     assert not page.select_one('a[href^="/login"]')
